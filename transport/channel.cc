@@ -1,0 +1,737 @@
+#include "transport/channel.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "transport/errors.h"
+#include "transport/internal/retry.h"
+#include "transport/internal/syscalls.h"
+#include "transport/internal/wire.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77  // Linux 6.5; Debian 12's headers predate it.
+#endif
+
+namespace gssx::transport {
+namespace {
+
+using internal::RetryOnEintr;
+using internal::Sys;
+
+// Message body (little-endian):
+//   0 magic "GXCH"  4 version (1)  5 type  6 reserved (u16, 0)
+//   HELLO   8 verdict (0 accept, 1 refuse)  9 reserved (3)            = 12
+//   HANDOFF 8 token id (16) 24 file size (u64) 32 payload size (u32)
+//           36 extra fd count (u16) 38 reserved (u16) 40 key (32)     = 72
+//   ACK     8 token id (16) 24 result (u32: 0 imported, else ErrorKind) = 28
+constexpr uint8_t kMagic[4] = {'G', 'X', 'C', 'H'};
+constexpr uint8_t kVersion = 1;
+constexpr uint8_t kTypeHello = 1;
+constexpr uint8_t kTypeHandoff = 2;
+constexpr uint8_t kTypeAck = 3;
+constexpr size_t kHelloSize = 12;
+constexpr size_t kHandoffSize = 72;
+constexpr size_t kAckSize = 28;
+// Receive buffer: larger than any valid body, so MSG_TRUNC means garbage.
+constexpr size_t kScratchSize = 256;
+constexpr size_t kRecvSize = 128;
+
+void PutPreamble(internal::Writer& w, uint8_t type) {
+  w.Bytes(kMagic);
+  w.U8(kVersion);
+  w.U8(type);
+  w.U16(0);
+}
+
+int PollTimeoutMs(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return -1;
+  absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  return static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(left + absl::Milliseconds(1)),
+                        1 << 30));
+}
+
+absl::Time DeadlineAfter(absl::Duration timeout) {
+  if (timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
+  return absl::Now() + timeout;
+}
+
+// Waits until `fd` is ready for `events` or the deadline passes.
+absl::Status WaitFor(int fd, short events, absl::Time deadline,
+                     const char* what) {
+  for (;;) {
+    struct pollfd p = {fd, events, 0};
+    int n = Sys().poll(&p, 1, PollTimeoutMs(deadline));
+    if (n > 0) return absl::OkStatus();
+    if (n == 0) {
+      return MakeError(ErrorKind::kTimeout,
+                       absl::StrCat("timed out waiting to ", what));
+    }
+    if (errno != EINTR) return OsError(errno, "poll");
+  }
+}
+
+bool IsPeerGone(int e) {
+  return e == EPIPE || e == ECONNRESET || e == ENOTCONN;
+}
+
+absl::StatusOr<sockaddr_un> ParseAddress(const std::string& address,
+                                         socklen_t* len) {
+  sockaddr_un addr;
+  std::memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  const bool abstract = !address.empty() && address[0] == '@';
+  if (address.size() < 2 && (abstract || address.empty())) {
+    return MakeError(ErrorKind::kBadArgument, "empty socket address");
+  }
+  if (address.size() >= sizeof addr.sun_path) {
+    return MakeError(ErrorKind::kBadArgument,
+                     absl::StrCat("socket address of ", address.size(),
+                                  " bytes does not fit sun_path (",
+                                  sizeof addr.sun_path - 1, " max)"));
+  }
+  std::memcpy(addr.sun_path, address.data(), address.size());
+  if (abstract) addr.sun_path[0] = '\0';
+  *len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) +
+                                address.size() + (abstract ? 0 : 1));
+  return addr;
+}
+
+absl::StatusOr<UniqueFd> NewSocket() {
+  int fd = Sys().socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return OsError(errno, "socket(AF_UNIX, SOCK_SEQPACKET)");
+  return UniqueFd(fd);
+}
+
+}  // namespace
+
+struct Channel::Message {
+  uint8_t type = 0;
+  uint8_t verdict = 0;                 // HELLO
+  TokenExpectation expect;             // HANDOFF
+  uint16_t extra_fd_count = 0;         // HANDOFF
+  absl::Span<const uint8_t> key;       // HANDOFF: view into scratch_ or copy
+  SecretBuffer key_copy;               // HANDOFF, when queued
+  uint32_t result = 0;                 // ACK
+  std::vector<UniqueFd> fds;
+};
+
+// ----------------------------------------------------------------- Handoff
+
+Handoff& Handoff::operator=(Handoff&& other) {
+  if (this != &other) {
+    Resolve();
+    ledger_ = std::move(other.ledger_);
+    memfd_ = std::move(other.memfd_);
+    key_ = std::move(other.key_);
+    expect_ = other.expect_;
+  }
+  return *this;
+}
+
+Handoff::~Handoff() { Resolve(); }
+
+void Handoff::Resolve() {
+  if (auto ledger = ledger_.lock()) ledger->answers.erase(expect_.id);
+  ledger_.reset();
+  memfd_.Reset();
+  key_.Clear();
+}
+
+absl::StatusOr<SecretBuffer> Handoff::Reclaim() {
+  if (resolved()) {
+    return MakeError(ErrorKind::kBadArgument, "handoff already resolved");
+  }
+  absl::StatusOr<SecretBuffer> token =
+      ConsumeEncryptedToken(memfd_.get(), expect_, key_.span(), nullptr);
+  // Transient failures (ENOMEM, EINTR...) leave the right to reclaim.
+  if (token.ok() || IsError(token.status(), ErrorKind::kAlreadyConsumed)) {
+    Resolve();
+  }
+  return token;
+}
+
+// ----------------------------------------------------------------- Channel
+
+Channel::Channel(UniqueFd socket)
+    : socket_(std::move(socket)),
+      ledger_(std::make_shared<transport_internal::AckLedger>()) {}
+Channel::Channel(Channel&&) noexcept = default;
+Channel& Channel::operator=(Channel&&) noexcept = default;
+Channel::~Channel() = default;
+
+absl::StatusOr<std::pair<UniqueFd, UniqueFd>> MakeSocketPair() {
+  int sv[2];
+  if (Sys().socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    return OsError(errno, "socketpair(AF_UNIX, SOCK_SEQPACKET)");
+  }
+  return std::make_pair(UniqueFd(sv[0]), UniqueFd(sv[1]));
+}
+
+absl::Status Channel::Finish(const ChannelOptions& options) {
+  options_ = options;
+  int domain = 0, type = 0;
+  socklen_t len = sizeof domain;
+  if (Sys().getsockopt(socket_.get(), SOL_SOCKET, SO_DOMAIN, &domain, &len) !=
+      0) {
+    if (errno == ENOTSOCK || errno == EBADF) {
+      return MakeError(ErrorKind::kBadArgument, "channel fd is not a socket",
+                       errno);
+    }
+    return OsError(errno, "getsockopt(SO_DOMAIN)");
+  }
+  len = sizeof type;
+  if (Sys().getsockopt(socket_.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0) {
+    return OsError(errno, "getsockopt(SO_TYPE)");
+  }
+  if (domain != AF_UNIX || type != SOCK_SEQPACKET) {
+    return MakeError(ErrorKind::kBadArgument,
+                     "channel fd is not an AF_UNIX SOCK_SEQPACKET socket");
+  }
+  struct ucred cred;
+  len = sizeof cred;
+  if (Sys().getsockopt(socket_.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) !=
+      0) {
+    return OsError(errno, "getsockopt(SO_PEERCRED)");
+  }
+  peer_.pid = cred.pid;
+  peer_.uid = cred.uid;
+  peer_.gid = cred.gid;
+  int pidfd = -1;
+  len = sizeof pidfd;
+  if (Sys().getsockopt(socket_.get(), SOL_SOCKET, SO_PEERPIDFD, &pidfd,
+                       &len) == 0 &&
+      pidfd >= 0) {
+    peer_pidfd_.Reset(pidfd);
+    peer_.has_pidfd = true;
+  }
+  absl::StatusOr<SecretBuffer> scratch = SecretBuffer::Create(kScratchSize);
+  if (!scratch.ok()) return scratch.status();
+  scratch_ = std::move(*scratch);
+  const bool allowed = options_.policy.Allows(peer_);
+  absl::Status sent = SendHello(allowed);
+  if (!allowed) {
+    return MakeError(ErrorKind::kPeerNotAllowed,
+                     absl::StrCat("peer pid ", peer_.pid, " uid ", peer_.uid,
+                                  " gid ", peer_.gid, " is not allowed by ",
+                                  options_.policy.Describe()));
+  }
+  return sent;
+}
+
+absl::Status Channel::SendHello(bool accept) {
+  uint8_t body[kHelloSize];
+  internal::Writer w(absl::MakeSpan(body));
+  PutPreamble(w, kTypeHello);
+  w.U8(accept ? 0 : 1);
+  w.U8(0);
+  w.U16(0);
+  return SendBody(absl::MakeConstSpan(body, w.size()), {});
+}
+
+absl::Status Channel::AwaitHello(absl::Time deadline) {
+  absl::StatusOr<Message> m = ReadMessage(0, deadline);
+  if (!m.ok()) return m.status();
+  if (m->type != kTypeHello) {
+    return MakeError(ErrorKind::kMalformed, "peer did not open with HELLO");
+  }
+  if (m->verdict != 0) {
+    return MakeError(ErrorKind::kRefusedByPeer,
+                     "the peer's policy refused our credentials");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Channel> Channel::Open(UniqueFd socket,
+                                      const ChannelOptions& options) {
+  if (!socket.valid()) {
+    return MakeError(ErrorKind::kBadArgument, "invalid channel fd");
+  }
+  Channel channel(std::move(socket));
+  absl::Status sent = channel.Finish(options);
+  // A peer that refused us may have closed before our HELLO went out; its
+  // verdict is still waiting in our receive queue, and says more.
+  if (!sent.ok() && !IsError(sent, ErrorKind::kPeerClosed)) return sent;
+  if (absl::Status s = channel.AwaitHello(DeadlineAfter(options.open_timeout));
+      !s.ok()) {
+    return s;
+  }
+  if (!sent.ok()) return sent;
+  return channel;
+}
+
+absl::StatusOr<Channel> Channel::FromInheritedFd(
+    int fd, const ChannelOptions& options) {
+  if (fd < 0) return MakeError(ErrorKind::kBadArgument, "invalid channel fd");
+  UniqueFd owned(fd);
+  int flags = Sys().fcntl(fd, F_GETFD, 0);
+  if (flags < 0) {
+    (void)owned.Release();  // not ours to close: it does not exist
+    return MakeError(ErrorKind::kBadArgument,
+                     absl::StrCat("inherited channel fd ", fd, " is not open"),
+                     errno);
+  }
+  if (Sys().fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
+    return OsError(errno, "fcntl(F_SETFD, FD_CLOEXEC)");
+  }
+  return Open(std::move(owned), options);
+}
+
+absl::StatusOr<std::pair<Channel, Channel>> Channel::Pair(
+    const ChannelOptions& options) {
+  absl::StatusOr<std::pair<UniqueFd, UniqueFd>> fds = MakeSocketPair();
+  if (!fds.ok()) return fds.status();
+  Channel a(std::move(fds->first)), b(std::move(fds->second));
+  if (absl::Status s = a.Finish(options); !s.ok()) return s;
+  if (absl::Status s = b.Finish(options); !s.ok()) return s;
+  absl::Time deadline = DeadlineAfter(options.open_timeout);
+  if (absl::Status s = a.AwaitHello(deadline); !s.ok()) return s;
+  if (absl::Status s = b.AwaitHello(deadline); !s.ok()) return s;
+  return std::make_pair(std::move(a), std::move(b));
+}
+
+absl::StatusOr<Channel> Channel::Connect(const std::string& address,
+                                         const ChannelOptions& options) {
+  socklen_t len = 0;
+  absl::StatusOr<sockaddr_un> addr = ParseAddress(address, &len);
+  if (!addr.ok()) return addr.status();
+  absl::StatusOr<UniqueFd> fd = NewSocket();
+  if (!fd.ok()) return fd.status();
+  int rc = Sys().connect(fd->get(), reinterpret_cast<sockaddr*>(&*addr), len);
+  if (rc != 0 && errno == EINTR) {
+    // The connection goes on in the background; wait for it to finish.
+    absl::Status w = WaitFor(fd->get(), POLLOUT,
+                             DeadlineAfter(options.open_timeout), "connect");
+    if (!w.ok()) return w;
+    int err = 0;
+    socklen_t elen = sizeof err;
+    rc = Sys().getsockopt(fd->get(), SOL_SOCKET, SO_ERROR, &err, &elen);
+    if (rc == 0 && err != 0) {
+      rc = -1;
+      errno = err;
+    }
+  }
+  if (rc != 0) {
+    return OsError(errno, absl::StrCat("connect(", address, ")"));
+  }
+  return Open(std::move(*fd), options);
+}
+
+absl::Status Channel::SendBody(absl::Span<const uint8_t> body,
+                               absl::Span<const int> fds) {
+  struct iovec iov = {const_cast<uint8_t*>(body.data()), body.size()};
+  struct msghdr msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  std::vector<char> control;
+  if (!fds.empty()) {
+    control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+  }
+  absl::Time deadline = DeadlineAfter(options_.send_timeout);
+  for (;;) {
+    ssize_t n = RetryOnEintr([&] {
+      return Sys().sendmsg(socket_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    });
+    if (n >= 0) return absl::OkStatus();
+    if (errno == EAGAIN) {
+      absl::Status w = WaitFor(socket_.get(), POLLOUT, deadline, "send");
+      if (!w.ok()) return w;
+      continue;
+    }
+    if (IsPeerGone(errno)) {
+      return MakeError(ErrorKind::kPeerClosed,
+                       absl::StrCat("peer closed the channel (sendmsg: ",
+                                    std::strerror(errno), ")"),
+                       errno);
+    }
+    return OsError(errno, "sendmsg");
+  }
+}
+
+absl::Status Channel::SendAck(const TokenId& id, uint32_t result) {
+  uint8_t body[kAckSize];
+  internal::Writer w(absl::MakeSpan(body));
+  PutPreamble(w, kTypeAck);
+  w.Bytes(id);
+  w.U32(result);
+  return SendBody(absl::MakeConstSpan(body, w.size()), {});
+}
+
+absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
+                                                      absl::Time deadline) {
+  // Room for the token memfd and max_fds extra fds, nothing more.
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * (1 + max_fds)), 0);
+  uint8_t* body = scratch_.data();
+  struct iovec iov = {body, kRecvSize};
+  struct msghdr msg;
+  ssize_t n;
+  bool reset_seen = false;
+  // Without a deadline, block in recvmsg itself (one system call less);
+  // with one, poll first.
+  const bool block = deadline == absl::InfiniteFuture();
+  bool ready = block;
+  for (;;) {
+    if (!ready) {
+      if (absl::Status w = WaitFor(socket_.get(), POLLIN, deadline, "receive");
+          !w.ok()) {
+        return w;
+      }
+    }
+    ready = false;
+    std::memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    n = RetryOnEintr([&] {
+      return Sys().recvmsg(socket_.get(), &msg,
+                           MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
+    });
+    if (n >= 0) break;
+    if (errno == EAGAIN) continue;
+    if (errno == ECONNRESET && !reset_seen) {
+      // A peer that closed with our messages unread makes the next recv
+      // fail once with ECONNRESET, ahead of what it sent before closing
+      // (a refusal HELLO, an ack). Read on: the error is now cleared.
+      reset_seen = true;
+      continue;
+    }
+    if (IsPeerGone(errno)) {
+      return MakeError(ErrorKind::kPeerClosed, "peer closed the channel",
+                       errno);
+    }
+    return OsError(errno, "recvmsg");
+  }
+  // Own every fd at once, whatever else is wrong with the message.
+  Message m;
+  bool unexpected_control = false;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        m.fds.emplace_back(fd);
+      }
+    } else {
+      unexpected_control = true;
+    }
+  }
+  // Wipe what we received (it may hold a one-time key) when we leave,
+  // unless the message keeps a view of it; the caller wipes then.
+  const size_t received = static_cast<size_t>(std::min<ssize_t>(n, kRecvSize));
+  struct Wiper {
+    uint8_t* p;
+    size_t n;
+    bool keep = false;
+    ~Wiper() {
+      if (!keep) sodium_memzero(p, n);
+    }
+  } wiper{body, received};
+
+  if (n == 0) {
+    return MakeError(ErrorKind::kPeerClosed, "peer closed the channel");
+  }
+  if (msg.msg_flags & MSG_TRUNC) {
+    return MakeError(ErrorKind::kMessageTruncated,
+                     "message longer than any valid message");
+  }
+  internal::Reader r(absl::MakeConstSpan(body, received));
+  uint8_t magic[4], version, reserved8;
+  uint16_t reserved16;
+  r.Bytes(absl::MakeSpan(magic));
+  r.U8(&version);
+  r.U8(&m.type);
+  r.U16(&reserved16);
+  if (!r.ok() || std::memcmp(magic, kMagic, 4) != 0) {
+    return MakeError(ErrorKind::kMalformed, "message: bad magic");
+  }
+  if (version != kVersion) {
+    return MakeError(ErrorKind::kMalformed,
+                     absl::StrCat("message: unsupported version ", version));
+  }
+  size_t expected_size = 0;
+  switch (m.type) {
+    case kTypeHello:
+      expected_size = kHelloSize;
+      r.U8(&m.verdict);
+      r.U8(&reserved8);
+      r.U16(&reserved16);
+      break;
+    case kTypeHandoff: {
+      expected_size = kHandoffSize;
+      uint32_t payload_size = 0;
+      r.Bytes(absl::MakeSpan(m.expect.id));
+      r.U64(&m.expect.file_size);
+      r.U32(&payload_size);
+      r.U16(&m.extra_fd_count);
+      r.U16(&reserved16);
+      r.View(kTokenKeySize, &m.key);
+      break;
+    }
+    case kTypeAck:
+      expected_size = kAckSize;
+      r.Bytes(absl::MakeSpan(m.expect.id));
+      r.U32(&m.result);
+      break;
+    default:
+      return MakeError(ErrorKind::kMalformed,
+                       absl::StrCat("message: unknown type ", m.type));
+  }
+  if (!r.ok() || received != expected_size || r.remaining() != 0) {
+    return MakeError(ErrorKind::kMalformed, "message: wrong length");
+  }
+  const bool is_handoff = m.type == kTypeHandoff;
+  absl::Status error;
+  if (msg.msg_flags & MSG_CTRUNC) {
+    if (is_handoff && m.extra_fd_count > max_fds) {
+      error = MakeError(ErrorKind::kTooManyFds,
+                        absl::StrCat("handoff carries ", m.extra_fd_count,
+                                     " extra fds, at most ", max_fds,
+                                     " accepted"));
+    } else {
+      // The kernel could not install every fd: the receiver is at
+      // RLIMIT_NOFILE (it does not say so otherwise).
+      error = MakeError(ErrorKind::kControlTruncated,
+                        "fds lost in transit: receiver out of descriptors "
+                        "(EMFILE) or control message cut",
+                        EMFILE);
+    }
+  } else if (unexpected_control) {
+    error = MakeError(ErrorKind::kMalformed, "message: unexpected control data");
+  } else if (is_handoff ? m.fds.size() != 1u + m.extra_fd_count
+                        : !m.fds.empty()) {
+    error = MakeError(ErrorKind::kMalformed,
+                      "message: fd count does not match its body");
+  }
+  if (!error.ok()) {
+    // A handoff we cannot take: tell the exporter, so it reclaims at once.
+    if (is_handoff) {
+      (void)SendAck(m.expect.id, static_cast<uint32_t>(KindOf(error)));
+    }
+    return error;
+  }
+  wiper.keep = is_handoff;  // the key view lives in scratch_
+  return m;
+}
+
+absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
+                                      absl::Span<const int> extra_fds) {
+  if (extra_fds.size() > kMaxExtraFds) {
+    return MakeError(ErrorKind::kBadArgument,
+                     absl::StrCat("at most ", kMaxExtraFds,
+                                  " extra fds per handoff"));
+  }
+  for (int fd : extra_fds) {
+    if (fd < 0) return MakeError(ErrorKind::kBadArgument, "negative extra fd");
+  }
+  absl::StatusOr<SealedToken> sealed = SealEncryptedToken(token);
+  if (!sealed.ok()) return sealed.status();
+  Handoff handoff;
+  handoff.expect_ = {sealed->id, sealed->file_size};
+
+  std::vector<int> fds;
+  fds.reserve(1 + extra_fds.size());
+  fds.push_back(sealed->fd.get());
+  fds.insert(fds.end(), extra_fds.begin(), extra_fds.end());
+
+  uint8_t* body = scratch_.data() + kRecvSize;  // locked: carries the key
+  internal::Writer w(absl::MakeSpan(body, kHandoffSize));
+  PutPreamble(w, kTypeHandoff);
+  w.Bytes(sealed->id);
+  w.U64(sealed->file_size);
+  w.U32(static_cast<uint32_t>(token.size()));
+  w.U16(static_cast<uint16_t>(extra_fds.size()));
+  w.U16(0);
+  w.Bytes(sealed->key.span());
+  absl::Status sent = SendBody(absl::MakeConstSpan(body, w.size()), fds);
+  sodium_memzero(body, kHandoffSize);
+  if (!sent.ok()) return sent;  // nothing left the process
+  // The kernel holds its own reference for the message: our fd is the
+  // reclaim handle.
+  handoff.memfd_ = std::move(sealed->fd);
+  handoff.key_ = std::move(sealed->key);
+  ledger_->answers[sealed->id] = -1;
+  handoff.ledger_ = ledger_;
+  return handoff;
+}
+
+absl::Status Channel::AwaitAck(Handoff& handoff, absl::Duration timeout) {
+  if (handoff.resolved()) {
+    return MakeError(ErrorKind::kBadArgument, "handoff already resolved");
+  }
+  absl::Time deadline = DeadlineAfter(timeout);
+  for (;;) {
+    auto it = ledger_->answers.find(handoff.id());
+    if (it == ledger_->answers.end()) {
+      return MakeError(ErrorKind::kBadArgument,
+                       "handoff was not sent on this channel");
+    }
+    if (it->second >= 0) {
+      const int64_t result = it->second;
+      if (result == 0) {
+        handoff.Resolve();
+        return absl::OkStatus();
+      }
+      // Stays unresolved (and in the ledger) until reclaimed.
+      return MakeError(
+          ErrorKind::kRejectedByPeer,
+          absl::StrCat("peer rejected the token: ",
+                       ErrorKindName(static_cast<ErrorKind>(result))));
+    }
+    absl::StatusOr<Message> m = ReadMessage(kMaxExtraFds, deadline);
+    if (!m.ok()) return m.status();
+    if (m->type == kTypeAck) {
+      RecordAck(m->expect.id, m->result);
+    } else if (m->type == kTypeHandoff) {
+      // A handoff travelling the other way: keep it for Receive.
+      absl::StatusOr<SecretBuffer> key = SecretBuffer::CopyOf(m->key);
+      sodium_memzero(scratch_.data(), kRecvSize);
+      if (!key.ok()) {
+        (void)SendAck(m->expect.id,
+                      static_cast<uint32_t>(KindOf(key.status())));
+        return key.status();
+      }
+      auto queued = std::make_unique<Message>(std::move(*m));
+      queued->key_copy = std::move(*key);
+      queued->key = queued->key_copy.span();
+      pending_handoffs_.push_back(std::move(queued));
+    } else {
+      return MakeError(ErrorKind::kMalformed, "unexpected HELLO");
+    }
+  }
+}
+
+void Channel::RecordAck(const TokenId& id, uint32_t result) {
+  // Answers for handoffs nobody waits for any more are dropped.
+  auto it = ledger_->answers.find(id);
+  if (it != ledger_->answers.end()) it->second = result;
+}
+
+absl::StatusOr<ReceivedToken> Channel::Receive(const ReceiveOptions& options) {
+  if (options.max_extra_fds > kMaxExtraFds) {
+    return MakeError(ErrorKind::kBadArgument,
+                     absl::StrCat("max_extra_fds above ", kMaxExtraFds));
+  }
+  absl::Time deadline = DeadlineAfter(options.timeout);
+  for (;;) {
+    if (!pending_handoffs_.empty()) {
+      std::unique_ptr<Message> m = std::move(pending_handoffs_.front());
+      pending_handoffs_.pop_front();
+      return ImportHandoff(std::move(*m), options);
+    }
+    absl::StatusOr<Message> m = ReadMessage(options.max_extra_fds, deadline);
+    if (!m.ok()) return m.status();
+    if (m->type == kTypeHandoff) return ImportHandoff(std::move(*m), options);
+    if (m->type == kTypeAck) {
+      RecordAck(m->expect.id, m->result);
+      continue;
+    }
+    return MakeError(ErrorKind::kMalformed, "unexpected HELLO");
+  }
+}
+
+absl::StatusOr<ReceivedToken> Channel::ImportHandoff(
+    Message m, const ReceiveOptions& options) {
+  absl::StatusOr<SecretBuffer> token;
+  if (m.extra_fd_count > options.max_extra_fds) {
+    token = MakeError(ErrorKind::kTooManyFds,
+                      absl::StrCat("handoff carries ", m.extra_fd_count,
+                                   " extra fds, at most ",
+                                   options.max_extra_fds, " accepted"));
+  } else {
+    token = ConsumeEncryptedToken(m.fds[0].get(), m.expect, m.key,
+                                  options.validate);
+  }
+  // The key is no longer needed wherever it lives.
+  if (m.key_copy.empty()) sodium_memzero(scratch_.data(), kRecvSize);
+  m.key_copy.Clear();
+  if (!token.ok()) {
+    ErrorKind kind = KindOf(token.status());
+    (void)SendAck(m.expect.id, static_cast<uint32_t>(
+                                   kind == ErrorKind::kNone ? ErrorKind::kMalformed
+                                                            : kind));
+    return token.status();  // m's fds close here
+  }
+  // The token is ours now; a lost ack only makes the exporter's reclaim
+  // answer "already consumed".
+  (void)SendAck(m.expect.id, 0);
+  ReceivedToken out;
+  out.id = m.expect.id;
+  out.token = std::move(*token);
+  out.fds.reserve(m.fds.size() - 1);
+  for (size_t i = 1; i < m.fds.size(); ++i) out.fds.push_back(std::move(m.fds[i]));
+  return out;
+}
+
+// ---------------------------------------------------------------- Listener
+
+Listener::~Listener() {
+  if (!unlink_path_.empty() && socket_.valid()) ::unlink(unlink_path_.c_str());
+}
+
+absl::StatusOr<Listener> Listener::Listen(const std::string& address,
+                                          const ChannelOptions& options) {
+  socklen_t len = 0;
+  absl::StatusOr<sockaddr_un> addr = ParseAddress(address, &len);
+  if (!addr.ok()) return addr.status();
+  absl::StatusOr<UniqueFd> fd = NewSocket();
+  if (!fd.ok()) return fd.status();
+  if (Sys().bind(fd->get(), reinterpret_cast<sockaddr*>(&*addr), len) != 0) {
+    return OsError(errno, absl::StrCat("bind(", address, ")"));
+  }
+  Listener listener;
+  listener.socket_ = std::move(*fd);
+  listener.address_ = address;
+  if (address[0] != '@') listener.unlink_path_ = address;
+  listener.options_ = options;
+  if (Sys().listen(listener.socket_.get(), 128) != 0) {
+    return OsError(errno, "listen");
+  }
+  return listener;
+}
+
+absl::StatusOr<Channel> Listener::Accept(absl::Duration timeout) {
+  absl::Time deadline = DeadlineAfter(timeout);
+  for (;;) {
+    if (absl::Status w = WaitFor(socket_.get(), POLLIN, deadline, "accept");
+        !w.ok()) {
+      return w;
+    }
+    int fd = Sys().accept4(socket_.get(), nullptr, nullptr,
+                           SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+      if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED) continue;
+      return OsError(errno, "accept4");
+    }
+    // Back to blocking mode: callers may use the socket directly.
+    UniqueFd owned(fd);
+    int fl = Sys().fcntl(fd, F_GETFL, 0);
+    if (fl < 0 || Sys().fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+      return OsError(errno, "fcntl(F_SETFL)");
+    }
+    return Channel::Open(std::move(owned), options_);
+  }
+}
+
+}  // namespace gssx::transport

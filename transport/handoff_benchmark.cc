@@ -1,0 +1,298 @@
+// handoff_benchmark: what one exactly-once handoff costs, next to the
+// kernel floor it is built on. Run: bazel run -c opt //transport:handoff_benchmark
+//
+// Cases (round trip = exporter starts → importer's ack received):
+//   1. one fd over SCM_RIGHTS + 1-byte ack
+//   2. bare memfd floor: create, pwrite 4 KiB, seal, send, latch, pread,
+//      ftruncate, close, 1-byte ack
+//   3. full Channel handoff of a 4 KiB secret token with ack
+//   4. 4 KiB as plain bytes + 1-byte ack
+// Each case runs with both processes pinned to one CPU, then unpinned.
+// The last line is the ratio the project's goal is stated in.
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "transport/channel.h"
+#include "transport/errors.h"
+#include "transport/secret_buffer.h"
+
+ABSL_FLAG(int, rounds, 20000, "measured round trips per case and mode");
+ABSL_FLAG(int, warmup, 1000, "unmeasured round trips before measuring");
+ABSL_FLAG(int, cpu, 0, "CPU to pin both processes to in pinned mode");
+
+namespace gssx::transport {
+namespace {
+
+constexpr size_t kSize = 4096;
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "handoff_benchmark: %s: %s\n", what.c_str(),
+               std::strerror(errno));
+  std::exit(2);
+}
+
+void SendWithFd(int s, const void* buf, size_t len, int fd) {
+  struct iovec iov = {const_cast<void*>(buf), len};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  if (sendmsg(s, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(len)) Die("sendmsg");
+}
+
+// Returns bytes received (0 at EOF) and the fd, if any, in *fd.
+ssize_t RecvWithFd(int s, void* buf, size_t len, int* fd) {
+  struct iovec iov = {buf, len};
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = recvmsg(s, &msg, MSG_CMSG_CLOEXEC);
+  *fd = -1;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (n > 0 && c != nullptr && c->cmsg_type == SCM_RIGHTS) {
+    std::memcpy(fd, CMSG_DATA(c), sizeof *fd);
+  }
+  return n;
+}
+
+void Ack(int s) {
+  char a = 'a';
+  if (send(s, &a, 1, MSG_NOSIGNAL) != 1) Die("send ack");
+}
+void WaitAck(int s) {
+  char a;
+  if (recv(s, &a, 1, 0) != 1) Die("recv ack");
+}
+
+struct Case {
+  const char* name;
+  // Importer loop in the child (until EOF on the socket).
+  std::function<void(int socket)> importer;
+  // One measured round trip in the parent.
+  std::function<void(int socket)> round;
+  // Uses a Channel rather than raw socket calls.
+  bool channel = false;
+  // Runs after the last round, before the importer is told to stop.
+  std::function<void()> finish;
+};
+
+struct Stats {
+  double median = 0, p99 = 0;
+};
+
+Stats Summarize(std::vector<double>& us) {
+  std::sort(us.begin(), us.end());
+  Stats s;
+  s.median = us[us.size() / 2];
+  s.p99 = us[std::min(us.size() - 1, us.size() * 99 / 100)];
+  return s;
+}
+
+void Pin(bool pinned) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (pinned) {
+    CPU_SET(absl::GetFlag(FLAGS_cpu), &set);
+  } else {
+    for (int i = 0; i < CPU_SETSIZE; ++i) CPU_SET(i, &set);
+  }
+  if (sched_setaffinity(0, sizeof set, &set) != 0 && pinned) Die("sched_setaffinity");
+}
+
+Stats RunCase(const Case& c, bool pinned) {
+  Pin(pinned);
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) Die("socketpair");
+  pid_t pid = fork();
+  if (pid < 0) Die("fork");
+  if (pid == 0) {
+    close(sv[0]);
+    c.importer(sv[1]);
+    _exit(0);
+  }
+  close(sv[1]);
+  const int warmup = absl::GetFlag(FLAGS_warmup);
+  const int rounds = absl::GetFlag(FLAGS_rounds);
+  std::vector<double> us;
+  us.reserve(rounds);
+  for (int i = 0; i < warmup + rounds; ++i) {
+    absl::Time t0 = absl::Now();
+    c.round(sv[0]);
+    double d = absl::ToDoubleMicroseconds(absl::Now() - t0);
+    if (i >= warmup) us.push_back(d);
+  }
+  if (c.finish) c.finish();
+  close(sv[0]);
+  int status;
+  waitpid(pid, &status, 0);
+  return Summarize(us);
+}
+
+std::vector<uint8_t> Payload() {
+  std::vector<uint8_t> p(kSize);
+  for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<uint8_t>(i * 31);
+  return p;
+}
+
+int Main() {
+  if (!EnsureSodium().ok()) Die("sodium_init");
+  const std::vector<uint8_t> payload = Payload();
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  std::vector<Case> cases;
+  cases.push_back(Case{
+      "1 fd over SCM_RIGHTS + ack",
+      [](int s) {
+        char b;
+        int fd;
+        while (RecvWithFd(s, &b, 1, &fd) > 0) {
+          if (fd >= 0) close(fd);
+          Ack(s);
+        }
+      },
+      [devnull](int s) {
+        char b = 'f';
+        SendWithFd(s, &b, 1, devnull);
+        WaitAck(s);
+      }});
+  cases.push_back(Case{
+      "memfd floor 4 KiB (create..close + ack)",
+      [](int s) {
+        char b;
+        int fd;
+        std::vector<uint8_t> buf(kSize);
+        while (RecvWithFd(s, &b, 1, &fd) > 0) {
+          if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) != 0) Die("latch");
+          if (pread(fd, buf.data(), buf.size(), 0) != kSize) Die("pread");
+          if (ftruncate(fd, 0) != 0) Die("ftruncate");
+          close(fd);
+          Ack(s);
+        }
+      },
+      [&payload](int s) {
+        int fd = memfd_create("floor", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0) Die("memfd_create");
+        if (pwrite(fd, payload.data(), payload.size(), 0) != kSize) Die("pwrite");
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW) != 0) Die("seal");
+        char b = 'm';
+        SendWithFd(s, &b, 1, fd);
+        close(fd);
+        WaitAck(s);
+      }});
+  // The channel case opens Channels on the raw sockets once per run.
+  static Channel* parent_channel = nullptr;
+  static SecretBuffer* secret = nullptr;
+  absl::StatusOr<SecretBuffer> token = SecretBuffer::CopyOf(payload);
+  if (!token.ok()) Die("SecretBuffer");
+  secret = &*token;
+  cases.push_back(Case{
+      "gssx Channel handoff 4 KiB + ack",
+      [](int s) {
+        absl::StatusOr<Channel> ch = Channel::Open(UniqueFd(dup(s)));
+        if (!ch.ok()) Die("Channel::Open (importer)");
+        for (;;) {
+          absl::StatusOr<ReceivedToken> r = ch->Receive();
+          if (!r.ok()) {
+            if (IsError(r.status(), ErrorKind::kPeerClosed)) return;
+            Die(std::string(r.status().message()));
+          }
+        }
+      },
+      [](int) {
+        absl::StatusOr<Handoff> h = parent_channel->Send(secret->span());
+        if (!h.ok()) Die(std::string(h.status().message()));
+        absl::Status a = parent_channel->AwaitAck(*h);
+        if (!a.ok()) Die(std::string(a.message()));
+      },
+      true});
+  cases.push_back(Case{
+      "4 KiB plain bytes + ack",
+      [](int s) {
+        std::vector<uint8_t> buf(kSize);
+        while (recv(s, buf.data(), buf.size(), 0) > 0) Ack(s);
+      },
+      [&payload](int s) {
+        if (send(s, payload.data(), payload.size(), MSG_NOSIGNAL) != kSize) Die("send");
+        WaitAck(s);
+      }});
+
+  std::printf("handoff_benchmark: %d rounds per case (after %d warm-up), "
+              "round trip in microseconds, 2 processes\n",
+              absl::GetFlag(FLAGS_rounds), absl::GetFlag(FLAGS_warmup));
+  std::printf("%-42s %12s %10s %14s %10s\n", "case", "pinned med", "p99",
+              "unpinned med", "p99");
+  std::vector<Stats> pinned_stats, unpinned_stats;
+  for (const Case& c : cases) {
+    Stats st[2];
+    for (int mode = 0; mode < 2; ++mode) {
+      const bool pinned = mode == 0;
+      if (c.channel) {
+        // Wrap the round so the parent's Channel is opened on this run's
+        // socket (the importer opens its end in the child).
+        Case wrapped = c;
+        std::unique_ptr<Channel> ch;
+        wrapped.round = [&](int s) {
+          if (!ch) {
+            absl::StatusOr<Channel> opened = Channel::Open(UniqueFd(dup(s)));
+            if (!opened.ok()) Die("Channel::Open (exporter)");
+            ch = std::make_unique<Channel>(std::move(*opened));
+            parent_channel = ch.get();
+          }
+          c.round(s);
+        };
+        wrapped.finish = [&] { ch.reset(); };  // its dup of the socket too
+        st[mode] = RunCase(wrapped, pinned);
+      } else {
+        st[mode] = RunCase(c, pinned);
+      }
+    }
+    pinned_stats.push_back(st[0]);
+    unpinned_stats.push_back(st[1]);
+    std::printf("%-42s %12.1f %10.1f %14.1f %10.1f\n", c.name, st[0].median,
+                st[0].p99, st[1].median, st[1].p99);
+  }
+  std::printf("\nratios of medians: handoff/1fd pinned %.2f, "
+              "plain-bytes/floor pinned %.2f, handoff/floor unpinned %.2f\n",
+              pinned_stats[2].median / pinned_stats[0].median,
+              pinned_stats[3].median / pinned_stats[1].median,
+              unpinned_stats[2].median / unpinned_stats[1].median);
+  std::printf("handoff/floor pinned: %.2f\n",
+              pinned_stats[2].median / pinned_stats[1].median);
+  return 0;
+}
+
+}  // namespace
+}  // namespace gssx::transport
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return gssx::transport::Main();
+}

@@ -1,0 +1,397 @@
+#include "transport/memfd_token.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "transport/errors.h"
+#include "transport/internal/retry.h"
+#include "transport/internal/syscalls.h"
+#include "transport/internal/wire.h"
+
+// Debian 12's headers predate these (Linux 6.3); the values are ABI.
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+namespace gssx::transport {
+namespace {
+
+using internal::RetryOnEintr;
+using internal::Sys;
+
+constexpr uint8_t kMagic[4] = {'G', 'X', 'T', 'K'};
+constexpr uint8_t kVersion = 1;
+constexpr uint8_t kFlagEncrypted = 0x01;
+constexpr const char kMemfdName[] = "gssx-token";
+
+static_assert(kTokenKeySize == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+static_assert(kTokenNonceSize == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(kTokenTagSize == crypto_aead_xchacha20poly1305_ietf_ABYTES);
+
+struct Header {
+  uint8_t flags = 0;
+  TokenId id{};
+  uint32_t payload_size = 0;
+};
+
+void EncodeHeader(const Header& h, uint8_t out[kTokenHeaderSize]) {
+  internal::Writer w(absl::MakeSpan(out, kTokenHeaderSize));
+  w.Bytes(kMagic);
+  w.U8(kVersion);
+  w.U8(h.flags);
+  w.U16(0);
+  w.Bytes(h.id);
+  w.U32(h.payload_size);
+  w.U32(0);
+}
+
+absl::StatusOr<Header> DecodeHeader(const uint8_t in[kTokenHeaderSize]) {
+  internal::Reader r(absl::MakeConstSpan(in, kTokenHeaderSize));
+  uint8_t magic[4], version;
+  uint16_t reserved16;
+  uint32_t reserved32;
+  Header h;
+  r.Bytes(absl::MakeSpan(magic));
+  r.U8(&version);
+  r.U8(&h.flags);
+  r.U16(&reserved16);
+  r.Bytes(absl::MakeSpan(h.id));
+  r.U32(&h.payload_size);
+  r.U32(&reserved32);
+  if (!r.ok() || std::memcmp(magic, kMagic, 4) != 0) {
+    return MakeError(ErrorKind::kMalformed, "token file: bad magic");
+  }
+  if (version != kVersion) {
+    return MakeError(ErrorKind::kMalformed,
+                     absl::StrCat("token file: unsupported version ", version));
+  }
+  if ((h.flags & ~kFlagEncrypted) != 0 || reserved16 != 0 || reserved32 != 0) {
+    return MakeError(ErrorKind::kMalformed, "token file: reserved bits set");
+  }
+  if (h.payload_size > kMaxTokenPayload) {
+    return MakeError(ErrorKind::kMalformed,
+                     absl::StrCat("token file: payload of ", h.payload_size,
+                                  " bytes exceeds the limit"));
+  }
+  return h;
+}
+
+uint64_t FileSizeFor(const Header& h) {
+  uint64_t size = kTokenHeaderSize + uint64_t{h.payload_size};
+  if (h.flags & kFlagEncrypted) size += kTokenNonceSize + kTokenTagSize;
+  return size;
+}
+
+// create → pwrite → seal → fchmod 0. `contents` is the whole file.
+absl::StatusOr<UniqueFd> CreateSealedMemfd(absl::Span<const uint8_t> contents) {
+  int raw = Sys().memfd_create(
+      kMemfdName, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
+  if (raw < 0 && errno == EINVAL) {
+    // Kernels before 6.3 do not know MFD_NOEXEC_SEAL.
+    raw = Sys().memfd_create(kMemfdName, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  }
+  if (raw < 0) return OsError(errno, "memfd_create");
+  UniqueFd fd(raw);
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = RetryOnEintr([&] {
+      return Sys().pwrite(fd.get(), contents.data() + done,
+                          contents.size() - done, static_cast<off_t>(done));
+    });
+    if (n < 0) return OsError(errno, "pwrite(memfd)");
+    if (n == 0) return OsError(EIO, "pwrite(memfd) wrote nothing");
+    done += static_cast<size_t>(n);
+  }
+  // WRITE|GROW freeze the contents; EXEC where known. Never SEAL (the
+  // consume latch) or SHRINK (the importer truncates to drop the pages).
+  if (Sys().fcntl(fd.get(), F_ADD_SEALS,
+                  F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_EXEC) != 0) {
+    if (errno != EINVAL ||
+        Sys().fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW) != 0) {
+      return OsError(errno, "fcntl(F_ADD_SEALS)");
+    }
+  }
+  if (Sys().fchmod(fd.get(), 0) != 0) return OsError(errno, "fchmod(memfd, 0)");
+  return fd;
+}
+
+// Reads exactly `out.size()` bytes at `offset`; a short read means the file
+// shrank under us.
+absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, uint64_t offset) {
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = RetryOnEintr([&] {
+      return Sys().pread(fd, out.data() + done, out.size() - done,
+                         static_cast<off_t>(offset + done));
+    });
+    if (n < 0) return OsError(errno, "pread(token)");
+    if (n == 0) {
+      return MakeError(ErrorKind::kSizeMismatch,
+                       "token file shrank while being read");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return absl::OkStatus();
+}
+
+// Reads the whole file (one pread) into locked memory and checks its
+// header against the file size. The file size comes from fstat, which a
+// hostile sender can change (shrink) at any time: a short read says so.
+absl::StatusOr<Header> ReadWholeFile(int fd, uint64_t file_size,
+                                     SecretBuffer* out) {
+  if (file_size < kTokenHeaderSize) {
+    return MakeError(ErrorKind::kSizeMismatch,
+                     absl::StrCat("token file of ", file_size,
+                                  " bytes is shorter than its header"));
+  }
+  const uint64_t max_size =
+      kTokenHeaderSize + kTokenNonceSize + kMaxTokenPayload + kTokenTagSize;
+  if (file_size > max_size) {
+    return MakeError(ErrorKind::kSizeMismatch,
+                     absl::StrCat("token file of ", file_size,
+                                  " bytes exceeds the limit"));
+  }
+  absl::StatusOr<SecretBuffer> buf =
+      SecretBuffer::Create(static_cast<size_t>(file_size));
+  if (!buf.ok()) return buf.status();
+  if (absl::Status s = ReadExactly(fd, buf->span(), 0); !s.ok()) return s;
+  absl::StatusOr<Header> h = DecodeHeader(buf->data());
+  if (!h.ok()) return h;
+  if (FileSizeFor(*h) != file_size) {
+    return MakeError(ErrorKind::kSizeMismatch,
+                     absl::StrCat("token file is ", file_size,
+                                  " bytes, its header says ", FileSizeFor(*h)));
+  }
+  *out = std::move(*buf);
+  return h;
+}
+
+// Moves `len` bytes at `offset` to the front and drops the rest (wiped).
+void KeepRange(SecretBuffer& buf, size_t offset, size_t len) {
+  if (len > 0) std::memmove(buf.data(), buf.data() + offset, len);
+  buf.Truncate(len);
+}
+
+// Latch, then drop the pages. The truncate is best effort: the token is
+// ours once the latch succeeded, whatever happens next.
+absl::Status LatchAndInvalidate(int fd) {
+  if (absl::Status s = LatchToken(fd); !s.ok()) return s;
+  (void)RetryOnEintr([&] { return Sys().ftruncate(fd, 0); });
+  return absl::OkStatus();
+}
+
+// A consumer that wins the latch truncates the file at once, so a loser
+// still reading sees it shrink. Report such failures as what they are.
+absl::Status ConsumedOr(int fd, absl::Status status) {
+  int seals = Sys().fcntl(fd, F_GET_SEALS, 0);
+  if (seals >= 0 && (seals & F_SEAL_SEAL)) {
+    return MakeError(ErrorKind::kAlreadyConsumed,
+                     "token consumed by another importer while being read",
+                     EPERM);
+  }
+  return status;
+}
+}  // namespace
+
+absl::Status LatchToken(int fd) {
+  if (Sys().fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) == 0) return absl::OkStatus();
+  if (errno == EPERM) {
+    return MakeError(ErrorKind::kAlreadyConsumed,
+                     "token already consumed (imported or reclaimed)", EPERM);
+  }
+  return OsError(errno, "fcntl(F_ADD_SEALS, F_SEAL_SEAL)");
+}
+
+absl::StatusOr<uint64_t> VerifyTokenFd(int fd) {
+  struct stat st;
+  if (Sys().fstat(fd, &st) != 0) return OsError(errno, "fstat(token)");
+  if (!S_ISREG(st.st_mode)) {
+    return MakeError(ErrorKind::kNotMemfd,
+                     "token fd is not a memfd (not a regular file)");
+  }
+  int flags = Sys().fcntl(fd, F_GETFL, 0);
+  if (flags < 0) return OsError(errno, "fcntl(F_GETFL)");
+  if ((flags & O_ACCMODE) != O_RDWR) {
+    // The latch needs write access: on a read-only fd F_ADD_SEALS answers
+    // EPERM, which would masquerade as "already consumed".
+    return MakeError(ErrorKind::kNotReadWrite,
+                     "token memfd is not open read-write");
+  }
+  int seals = Sys().fcntl(fd, F_GET_SEALS, 0);
+  if (seals < 0) {
+    if (errno == EINVAL) {
+      return MakeError(ErrorKind::kNotMemfd,
+                       "token fd is not a memfd (file does not support seals)");
+    }
+    return OsError(errno, "fcntl(F_GET_SEALS)");
+  }
+  if (seals & F_SEAL_SEAL) {
+    // tmpfs files other than memfds are born with F_SEAL_SEAL; they are
+    // linked (or O_TMPFILE). A memfd with the latch set was consumed.
+    if (st.st_nlink != 0) {
+      return MakeError(ErrorKind::kNotMemfd,
+                       "token fd is a tmpfs file, not a memfd");
+    }
+    return MakeError(ErrorKind::kAlreadyConsumed,
+                     "token already consumed (F_SEAL_SEAL is set)", EPERM);
+  }
+  if ((seals & (F_SEAL_WRITE | F_SEAL_GROW)) != (F_SEAL_WRITE | F_SEAL_GROW)) {
+    return MakeError(ErrorKind::kNotSealed,
+                     "token memfd is not sealed against writing and growing");
+  }
+  return static_cast<uint64_t>(st.st_size);
+}
+
+absl::StatusOr<SealedToken> SealEncryptedToken(
+    absl::Span<const uint8_t> plaintext) {
+  if (absl::Status s = EnsureSodium(); !s.ok()) return s;
+  if (plaintext.size() > kMaxTokenPayload) {
+    return MakeError(ErrorKind::kBadArgument, "token payload too large");
+  }
+  SealedToken token;
+  // Key, id and nonce from one getrandom call.
+  absl::StatusOr<SecretBuffer> random =
+      SecretBuffer::Create(kTokenKeySize + 16 + kTokenNonceSize);
+  if (!random.ok()) return random.status();
+  randombytes_buf(random->data(), random->size());
+  absl::StatusOr<SecretBuffer> key =
+      SecretBuffer::CopyOf(random->span().subspan(0, kTokenKeySize));
+  if (!key.ok()) return key.status();
+  std::memcpy(token.id.data(), random->data() + kTokenKeySize, 16);
+
+  Header h;
+  h.flags = kFlagEncrypted;
+  h.id = token.id;
+  h.payload_size = static_cast<uint32_t>(plaintext.size());
+  // The file holds only public bytes: header, nonce, ciphertext.
+  std::vector<uint8_t> file(FileSizeFor(h));
+  EncodeHeader(h, file.data());
+  uint8_t* nonce = file.data() + kTokenHeaderSize;
+  std::memcpy(nonce, random->data() + kTokenKeySize + 16, kTokenNonceSize);
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      nonce + kTokenNonceSize, &clen, plaintext.data(), plaintext.size(),
+      file.data(), kTokenHeaderSize, nullptr, nonce, key->data());
+
+  absl::StatusOr<UniqueFd> fd = CreateSealedMemfd(file);
+  if (!fd.ok()) return fd.status();
+  token.fd = std::move(*fd);
+  token.file_size = file.size();
+  token.key = std::move(*key);
+  return token;
+}
+
+absl::StatusOr<UniqueFd> SealRawToken(absl::Span<const uint8_t> payload) {
+  if (payload.size() > kMaxTokenPayload) {
+    return MakeError(ErrorKind::kBadArgument, "token payload too large");
+  }
+  Header h;
+  h.payload_size = static_cast<uint32_t>(payload.size());
+  randombytes_buf(h.id.data(), h.id.size());
+  // The raw form is plaintext by definition; stage it in locked memory.
+  absl::StatusOr<SecretBuffer> file = SecretBuffer::Create(FileSizeFor(h));
+  if (!file.ok()) return file.status();
+  EncodeHeader(h, file->data());
+  if (!payload.empty()) {
+    std::memcpy(file->data() + kTokenHeaderSize, payload.data(),
+                payload.size());
+  }
+  return CreateSealedMemfd(file->span());
+}
+
+namespace {
+
+absl::StatusOr<SecretBuffer> ReadEncryptedToken(
+    int fd, const TokenExpectation& expect, absl::Span<const uint8_t> key) {
+  if (key.size() != kTokenKeySize) {
+    return MakeError(ErrorKind::kBadArgument, "token key has the wrong size");
+  }
+  absl::StatusOr<uint64_t> size = VerifyTokenFd(fd);
+  if (!size.ok()) return size.status();
+  if (*size != expect.file_size) {
+    return MakeError(ErrorKind::kSizeMismatch,
+                     absl::StrCat("token file is ", *size,
+                                  " bytes, the message says ",
+                                  expect.file_size));
+  }
+  SecretBuffer file;
+  absl::StatusOr<Header> h = ReadWholeFile(fd, *size, &file);
+  if (!h.ok()) return h.status();
+  if (!(h->flags & kFlagEncrypted) ||
+      sodium_memcmp(h->id.data(), expect.id.data(), h->id.size()) != 0) {
+    return MakeError(ErrorKind::kMalformed,
+                     "token file does not belong to this message");
+  }
+  // Decrypt in place, then move the plaintext to the front.
+  uint8_t* const nonce = file.data() + kTokenHeaderSize;
+  uint8_t* const cipher = nonce + kTokenNonceSize;
+  const size_t clen = size_t{h->payload_size} + kTokenTagSize;
+  unsigned long long mlen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          cipher, &mlen, nullptr, cipher, clen, file.data(), kTokenHeaderSize,
+          nonce, key.data()) != 0) {
+    return MakeError(ErrorKind::kAuthenticationFailed,
+                     "token failed authentication (wrong key or altered)");
+  }
+  KeepRange(file, kTokenHeaderSize + kTokenNonceSize,
+            static_cast<size_t>(mlen));
+  return file;
+}
+
+absl::StatusOr<SecretBuffer> ReadRawToken(int fd) {
+  absl::StatusOr<uint64_t> size = VerifyTokenFd(fd);
+  if (!size.ok()) return size.status();
+  SecretBuffer file;
+  absl::StatusOr<Header> h = ReadWholeFile(fd, *size, &file);
+  if (!h.ok()) return h.status();
+  if (h->flags & kFlagEncrypted) {
+    return MakeError(ErrorKind::kMalformed,
+                     "token file is encrypted; it needs its key");
+  }
+  KeepRange(file, kTokenHeaderSize, h->payload_size);
+  return file;
+}
+
+// read → (validate) → latch → truncate, with read failures caused by a
+// concurrent winner reported as kAlreadyConsumed.
+absl::StatusOr<SecretBuffer> Consume(int fd,
+                                     absl::StatusOr<SecretBuffer> read,
+                                     const TokenValidator& validate) {
+  if (!read.ok()) {
+    if (IsError(read.status(), ErrorKind::kAlreadyConsumed) ||
+        IsError(read.status(), ErrorKind::kBadArgument)) {
+      return read.status();
+    }
+    return ConsumedOr(fd, read.status());
+  }
+  if (validate) {
+    if (absl::Status s = validate(read->span()); !s.ok()) return s;
+  }
+  if (absl::Status s = LatchAndInvalidate(fd); !s.ok()) return s;
+  return read;
+}
+
+}  // namespace
+
+absl::StatusOr<SecretBuffer> ConsumeEncryptedToken(
+    int fd, const TokenExpectation& expect, absl::Span<const uint8_t> key,
+    const TokenValidator& validate) {
+  return Consume(fd, ReadEncryptedToken(fd, expect, key), validate);
+}
+
+absl::StatusOr<SecretBuffer> ConsumeRawToken(int fd,
+                                             const TokenValidator& validate) {
+  return Consume(fd, ReadRawToken(fd), validate);
+}
+
+}  // namespace gssx::transport

@@ -31,8 +31,9 @@ using internal::Sys;
 // Message body (little-endian):
 //   0 magic "GXCH"  4 version (1)  5 type  6 reserved (u16, 0)
 //   HELLO   8 verdict (0 accept, 1 refuse)  9 reserved (3)            = 12
-//   HANDOFF 8 token id (16) 24 file size (u64) 32 payload size (u32)
-//           36 extra fd count (u16) 38 reserved (u16) 40 key (32)     = 72
+//   HANDOFF 8 token id (16) 24 token size (u64) 32 extra fd count (u16)
+//           34 cipher (u8, TokenCipher) 35 reserved (u8, u32) 40 nonce (24)
+//           64 tag (16) 80 key (32)                                   = 112
 //   ACK     8 token id (16) 24 result (u32: 0 imported, else ErrorKind) = 28
 constexpr uint8_t kMagic[4] = {'G', 'X', 'C', 'H'};
 constexpr uint8_t kVersion = 1;
@@ -40,7 +41,7 @@ constexpr uint8_t kTypeHello = 1;
 constexpr uint8_t kTypeHandoff = 2;
 constexpr uint8_t kTypeAck = 3;
 constexpr size_t kHelloSize = 12;
-constexpr size_t kHandoffSize = 72;
+constexpr size_t kHandoffSize = 112;
 constexpr size_t kAckSize = 28;
 // Receive buffer: larger than any valid body, so MSG_TRUNC means garbage.
 constexpr size_t kScratchSize = 256;
@@ -480,12 +481,17 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
       break;
     case kTypeHandoff: {
       expected_size = kHandoffSize;
-      uint32_t payload_size = 0;
+      uint32_t reserved32 = 0;
+      uint8_t cipher = 0;
       r.Bytes(absl::MakeSpan(m.expect.id));
       r.U64(&m.expect.file_size);
-      r.U32(&payload_size);
       r.U16(&m.extra_fd_count);
-      r.U16(&reserved16);
+      r.U8(&cipher);
+      r.U8(&reserved8);
+      r.U32(&reserved32);
+      m.expect.cipher = static_cast<TokenCipher>(cipher);
+      r.Bytes(absl::MakeSpan(m.expect.nonce));
+      r.Bytes(absl::MakeSpan(m.expect.tag));
       r.View(kTokenKeySize, &m.key);
       break;
     }
@@ -548,7 +554,7 @@ absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
   absl::StatusOr<SealedToken> sealed = SealEncryptedToken(token);
   if (!sealed.ok()) return sealed.status();
   Handoff handoff;
-  handoff.expect_ = {sealed->id, sealed->file_size};
+  handoff.expect_ = sealed->expect;
 
   std::vector<int> fds;
   fds.reserve(1 + extra_fds.size());
@@ -558,11 +564,14 @@ absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
   uint8_t* body = scratch_.data() + kRecvSize;  // locked: carries the key
   internal::Writer w(absl::MakeSpan(body, kHandoffSize));
   PutPreamble(w, kTypeHandoff);
-  w.Bytes(sealed->id);
-  w.U64(sealed->file_size);
-  w.U32(static_cast<uint32_t>(token.size()));
+  w.Bytes(sealed->expect.id);
+  w.U64(sealed->expect.file_size);
   w.U16(static_cast<uint16_t>(extra_fds.size()));
-  w.U16(0);
+  w.U8(static_cast<uint8_t>(sealed->expect.cipher));
+  w.U8(0);
+  w.U32(0);
+  w.Bytes(sealed->expect.nonce);
+  w.Bytes(sealed->expect.tag);
   w.Bytes(sealed->key.span());
   absl::Status sent = SendBody(absl::MakeConstSpan(body, w.size()), fds);
   sodium_memzero(body, kHandoffSize);
@@ -571,7 +580,7 @@ absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
   // reclaim handle.
   handoff.memfd_ = std::move(sealed->fd);
   handoff.key_ = std::move(sealed->key);
-  ledger_->answers[sealed->id] = -1;
+  ledger_->answers[handoff.expect_.id] = -1;
   handoff.ledger_ = ledger_;
   return handoff;
 }

@@ -21,8 +21,8 @@
 // Note that for a socketpair the kernel records the credentials of the
 // process that called socketpair(), not of a child that later changed uid.
 //
-// One handoff message: body = header, token id, sizes, the one-time key K;
-// SCM_RIGHTS = [sealed memfd with the ciphertext, extra fds...]. The body
+// One handoff message: body = token id, size, nonce, tag, the one-time key
+// K; SCM_RIGHTS = [sealed memfd holding only the ciphertext, extra fds...]. The body
 // lives in unswappable kernel memory and is read into locked memory; the
 // memfd holds only ciphertext. The importer verifies, decrypts, latches
 // (memfd_token.h) and answers with an ACK; a rejected token is answered

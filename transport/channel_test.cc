@@ -83,22 +83,25 @@ void SendRaw(int socket, absl::Span<const uint8_t> body,
 }
 
 // A HANDOFF body as channel.cc documents it.
-std::vector<uint8_t> HandoffBody(const TokenId& id, uint64_t file_size,
-                                 uint32_t payload, uint16_t extra,
+std::vector<uint8_t> HandoffBody(const TokenExpectation& t, uint16_t extra,
                                  absl::Span<const uint8_t> key) {
-  std::vector<uint8_t> body(72);
+  std::vector<uint8_t> body(112);
   internal::Writer w(absl::MakeSpan(body));
   w.Bytes(Bytes("GXCH"));
   w.U8(1);
   w.U8(2);
   w.U16(0);
-  w.Bytes(id);
-  w.U64(file_size);
-  w.U32(payload);
+  w.Bytes(t.id);
+  w.U64(t.file_size);
   w.U16(extra);
-  w.U16(0);
+  w.U8(static_cast<uint8_t>(t.cipher));
+  w.U8(0);
+  w.U32(0);
+  w.Bytes(t.nonce);
+  w.Bytes(t.tag);
   w.Bytes(key);
   EXPECT_TRUE(w.ok());
+  EXPECT_EQ(w.size(), body.size());
   return body;
 }
 
@@ -351,21 +354,19 @@ TEST_F(RawPeerTest, OversizedBodyIsTruncatedError) {
 TEST_F(RawPeerTest, WrongKeyIsRejectedUnconsumedAndNacked) {
   ASSERT_OK_AND_ASSIGN(SealedToken t, SealEncryptedToken(Bytes("secret")));
   std::vector<uint8_t> wrong(kTokenKeySize, 7);
-  SendRaw(raw_.get(), HandoffBody(t.id, t.file_size, 6, 0, wrong),
-          {t.fd.get()});
+  SendRaw(raw_.get(), HandoffBody(t.expect, 0, wrong), {t.fd.get()});
   EXPECT_THAT(channel_->Receive(),
               HasErrorKind(ErrorKind::kAuthenticationFailed));
   EXPECT_EQ(ReadAckResult(),
             static_cast<int64_t>(ErrorKind::kAuthenticationFailed));
   // Not latched: the sender can still take it back.
-  EXPECT_THAT(ConsumeEncryptedToken(t.fd.get(), {t.id, t.file_size},
-                                    t.key.span(), nullptr),
+  EXPECT_THAT(ConsumeEncryptedToken(t.fd.get(), t.expect, t.key.span(), nullptr),
               IsOk());
 }
 
 TEST_F(RawPeerTest, HandoffWithoutFdIsMalformed) {
   ASSERT_OK_AND_ASSIGN(SealedToken t, SealEncryptedToken(Bytes("secret")));
-  SendRaw(raw_.get(), HandoffBody(t.id, t.file_size, 6, 0, t.key.span()), {});
+  SendRaw(raw_.get(), HandoffBody(t.expect, 0, t.key.span()), {});
   EXPECT_THAT(channel_->Receive(), HasErrorKind(ErrorKind::kMalformed));
   EXPECT_EQ(ReadAckResult(), static_cast<int64_t>(ErrorKind::kMalformed));
 }
@@ -374,10 +375,11 @@ TEST_F(RawPeerTest, PipeInsteadOfMemfdIsRejected) {
   int p[2];
   ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
   UniqueFd pr(p[0]), pw(p[1]);
-  TokenId id{};
+  TokenExpectation t;
+  t.file_size = 100;
   std::vector<uint8_t> key(kTokenKeySize, 1);
   FdSnapshot before = FdSnapshot::Take();
-  SendRaw(raw_.get(), HandoffBody(id, 100, 10, 0, key), {pr.get()});
+  SendRaw(raw_.get(), HandoffBody(t, 0, key), {pr.get()});
   EXPECT_THAT(channel_->Receive(), HasErrorKind(ErrorKind::kNotMemfd));
   EXPECT_EQ(before.LeakedSince(), "");
 }

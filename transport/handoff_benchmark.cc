@@ -35,6 +35,7 @@
 ABSL_FLAG(int, rounds, 20000, "measured round trips per case and mode");
 ABSL_FLAG(int, warmup, 1000, "unmeasured round trips before measuring");
 ABSL_FLAG(int, cpu, 0, "CPU to pin both processes to in pinned mode");
+ABSL_FLAG(int, only, 0, "run only case N (1-4), for profiling; 0 runs all");
 
 namespace gssx::transport {
 namespace {
@@ -250,7 +251,14 @@ int Main() {
   std::printf("%-42s %12s %10s %14s %10s\n", "case", "pinned med", "p99",
               "unpinned med", "p99");
   std::vector<Stats> pinned_stats, unpinned_stats;
-  for (const Case& c : cases) {
+  for (size_t ci = 0; ci < cases.size(); ++ci) {
+    const Case& c = cases[ci];
+    const int only = absl::GetFlag(FLAGS_only);
+    if (only != 0 && static_cast<size_t>(only) != ci + 1) {
+      pinned_stats.push_back(Stats{1, 1});
+      unpinned_stats.push_back(Stats{1, 1});
+      continue;
+    }
     Stats st[2];
     for (int mode = 0; mode < 2; ++mode) {
       const bool pinned = mode == 0;

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -35,6 +36,10 @@ constexpr uint8_t kFlagEncrypted = 0x01;
 constexpr const char kMemfdName[] = "gssx-token";
 
 static_assert(kTokenKeySize == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+static_assert(kTokenKeySize == crypto_aead_aes256gcm_KEYBYTES);
+static_assert(kTokenTagSize == crypto_aead_aes256gcm_ABYTES);
+static_assert(kTokenNonceSize >= crypto_aead_aes256gcm_NPUBBYTES);
+constexpr uint8_t kFlagAesGcm = 0x02;
 static_assert(kTokenNonceSize == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 static_assert(kTokenTagSize == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
@@ -75,7 +80,7 @@ absl::StatusOr<Header> DecodeHeader(const uint8_t in[kTokenHeaderSize]) {
     return MakeError(ErrorKind::kMalformed,
                      absl::StrCat("token file: unsupported version ", version));
   }
-  if ((h.flags & ~kFlagEncrypted) != 0 || reserved16 != 0 || reserved32 != 0) {
+  if (h.flags != 0 || reserved16 != 0 || reserved32 != 0) {
     return MakeError(ErrorKind::kMalformed, "token file: reserved bits set");
   }
   if (h.payload_size > kMaxTokenPayload) {
@@ -87,9 +92,18 @@ absl::StatusOr<Header> DecodeHeader(const uint8_t in[kTokenHeaderSize]) {
 }
 
 uint64_t FileSizeFor(const Header& h) {
-  uint64_t size = kTokenHeaderSize + uint64_t{h.payload_size};
-  if (h.flags & kFlagEncrypted) size += kTokenNonceSize + kTokenTagSize;
-  return size;
+  return kTokenHeaderSize + uint64_t{h.payload_size};
+}
+
+// The associated data of an encrypted token.
+Header EncryptedHeader(const TokenId& id, size_t payload_size,
+                       TokenCipher cipher) {
+  Header h;
+  h.flags = kFlagEncrypted |
+            (cipher == TokenCipher::kAes256Gcm ? kFlagAesGcm : 0);
+  h.id = id;
+  h.payload_size = static_cast<uint32_t>(payload_size);
+  return h;
 }
 
 // create → pwrite → seal → fchmod 0. `contents` is the whole file.
@@ -154,8 +168,7 @@ absl::StatusOr<Header> ReadWholeFile(int fd, uint64_t file_size,
                      absl::StrCat("token file of ", file_size,
                                   " bytes is shorter than its header"));
   }
-  const uint64_t max_size =
-      kTokenHeaderSize + kTokenNonceSize + kMaxTokenPayload + kTokenTagSize;
+  const uint64_t max_size = kTokenHeaderSize + kMaxTokenPayload;
   if (file_size > max_size) {
     return MakeError(ErrorKind::kSizeMismatch,
                      absl::StrCat("token file of ", file_size,
@@ -177,6 +190,7 @@ absl::StatusOr<Header> ReadWholeFile(int fd, uint64_t file_size,
 }
 
 // Moves `len` bytes at `offset` to the front and drops the rest (wiped).
+// (The raw form's header precedes its payload in the file.)
 void KeepRange(SecretBuffer& buf, size_t offset, size_t len) {
   if (len > 0) std::memmove(buf.data(), buf.data() + offset, len);
   buf.Truncate(len);
@@ -201,41 +215,41 @@ absl::Status ConsumedOr(int fd, absl::Status status) {
   }
   return status;
 }
-}  // namespace
-
-absl::Status LatchToken(int fd) {
-  if (Sys().fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) == 0) return absl::OkStatus();
-  if (errno == EPERM) {
-    return MakeError(ErrorKind::kAlreadyConsumed,
-                     "token already consumed (imported or reclaimed)", EPERM);
-  }
-  return OsError(errno, "fcntl(F_ADD_SEALS, F_SEAL_SEAL)");
+const char* FileKind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a pipe";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISREG(mode)) return "a regular file";
+  return "not a regular file";
 }
 
-absl::StatusOr<uint64_t> VerifyTokenFd(int fd) {
-  struct stat st;
-  if (Sys().fstat(fd, &st) != 0) return OsError(errno, "fstat(token)");
-  if (!S_ISREG(st.st_mode)) {
-    return MakeError(ErrorKind::kNotMemfd,
-                     "token fd is not a memfd (not a regular file)");
-  }
+// The latch needs write access: on a read-only fd F_ADD_SEALS answers
+// EPERM, which would masquerade as "already consumed".
+absl::Status CheckReadWrite(int fd) {
   int flags = Sys().fcntl(fd, F_GETFL, 0);
   if (flags < 0) return OsError(errno, "fcntl(F_GETFL)");
   if ((flags & O_ACCMODE) != O_RDWR) {
-    // The latch needs write access: on a read-only fd F_ADD_SEALS answers
-    // EPERM, which would masquerade as "already consumed".
     return MakeError(ErrorKind::kNotReadWrite,
                      "token memfd is not open read-write");
   }
+  return absl::OkStatus();
+}
+
+// A memfd (only shmem files support seals), not latched, sealed against
+// writing and growing. One fcntl on the good path; fstat only to name a
+// failure.
+absl::Status CheckSeals(int fd) {
   int seals = Sys().fcntl(fd, F_GET_SEALS, 0);
-  if (seals < 0) {
-    if (errno == EINVAL) {
+  if (seals < 0 && errno != EINVAL) return OsError(errno, "fcntl(F_GET_SEALS)");
+  if (seals < 0 || (seals & F_SEAL_SEAL)) {
+    struct stat st;
+    if (Sys().fstat(fd, &st) != 0) return OsError(errno, "fstat(token)");
+    if (seals < 0) {
       return MakeError(ErrorKind::kNotMemfd,
-                       "token fd is not a memfd (file does not support seals)");
+                       absl::StrCat("token fd is not a memfd (it is ",
+                                    FileKind(st.st_mode), ")"));
     }
-    return OsError(errno, "fcntl(F_GET_SEALS)");
-  }
-  if (seals & F_SEAL_SEAL) {
     // tmpfs files other than memfds are born with F_SEAL_SEAL; they are
     // linked (or O_TMPFILE). A memfd with the latch set was consumed.
     if (st.st_nlink != 0) {
@@ -249,44 +263,96 @@ absl::StatusOr<uint64_t> VerifyTokenFd(int fd) {
     return MakeError(ErrorKind::kNotSealed,
                      "token memfd is not sealed against writing and growing");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+TokenCipher PreferredCipher() {
+  // AES-NI + PCLMUL make AES-256-GCM the faster AEAD; both ends of a
+  // handoff run on the same machine, so they agree.
+  if (!EnsureSodium().ok()) return TokenCipher::kXChaCha20Poly1305;
+  return crypto_aead_aes256gcm_is_available() ? TokenCipher::kAes256Gcm
+                                              : TokenCipher::kXChaCha20Poly1305;
+}
+
+absl::Status LatchToken(int fd) {
+  if (Sys().fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL) == 0) return absl::OkStatus();
+  if (errno == EPERM) {
+    // Either the latch is set, or the fd cannot set it (read-only).
+    if (absl::Status rw = CheckReadWrite(fd); !rw.ok()) return rw;
+    return MakeError(ErrorKind::kAlreadyConsumed,
+                     "token already consumed (imported or reclaimed)", EPERM);
+  }
+  return OsError(errno, "fcntl(F_ADD_SEALS, F_SEAL_SEAL)");
+}
+
+absl::StatusOr<uint64_t> VerifyTokenFd(int fd) {
+  if (absl::Status s = CheckSeals(fd); !s.ok()) return s;
+  if (absl::Status s = CheckReadWrite(fd); !s.ok()) return s;
+  struct stat st;
+  if (Sys().fstat(fd, &st) != 0) return OsError(errno, "fstat(token)");
   return static_cast<uint64_t>(st.st_size);
 }
 
 absl::StatusOr<SealedToken> SealEncryptedToken(
     absl::Span<const uint8_t> plaintext) {
+  return SealEncryptedToken(plaintext, PreferredCipher());
+}
+
+absl::StatusOr<SealedToken> SealEncryptedToken(
+    absl::Span<const uint8_t> plaintext, TokenCipher cipher) {
   if (absl::Status s = EnsureSodium(); !s.ok()) return s;
+  if (cipher == TokenCipher::kAes256Gcm &&
+      !crypto_aead_aes256gcm_is_available()) {
+    return MakeError(ErrorKind::kUnsupported, "this CPU lacks AES-256-GCM");
+  }
+  if (cipher != TokenCipher::kAes256Gcm &&
+      cipher != TokenCipher::kXChaCha20Poly1305) {
+    return MakeError(ErrorKind::kBadArgument, "unknown token cipher");
+  }
   if (plaintext.size() > kMaxTokenPayload) {
     return MakeError(ErrorKind::kBadArgument, "token payload too large");
   }
   SealedToken token;
   // Key, id and nonce from one getrandom call.
-  absl::StatusOr<SecretBuffer> random =
-      SecretBuffer::Create(kTokenKeySize + 16 + kTokenNonceSize);
-  if (!random.ok()) return random.status();
-  randombytes_buf(random->data(), random->size());
   absl::StatusOr<SecretBuffer> key =
-      SecretBuffer::CopyOf(random->span().subspan(0, kTokenKeySize));
+      SecretBuffer::Create(kTokenKeySize + 16 + kTokenNonceSize);
   if (!key.ok()) return key.status();
-  std::memcpy(token.id.data(), random->data() + kTokenKeySize, 16);
+  randombytes_buf(key->data(), key->size());
+  std::memcpy(token.expect.id.data(), key->data() + kTokenKeySize, 16);
+  std::memcpy(token.expect.nonce.data(), key->data() + kTokenKeySize + 16,
+              kTokenNonceSize);
+  key->Truncate(kTokenKeySize);
+  token.expect.file_size = plaintext.size();
 
-  Header h;
-  h.flags = kFlagEncrypted;
-  h.id = token.id;
-  h.payload_size = static_cast<uint32_t>(plaintext.size());
-  // The file holds only public bytes: header, nonce, ciphertext.
-  std::vector<uint8_t> file(FileSizeFor(h));
-  EncodeHeader(h, file.data());
-  uint8_t* nonce = file.data() + kTokenHeaderSize;
-  std::memcpy(nonce, random->data() + kTokenKeySize + 16, kTokenNonceSize);
-  unsigned long long clen = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(
-      nonce + kTokenNonceSize, &clen, plaintext.data(), plaintext.size(),
-      file.data(), kTokenHeaderSize, nullptr, nonce, key->data());
+  // The file holds only ciphertext; header and tag go in the message.
+  uint8_t aad[kTokenHeaderSize];
+  token.expect.cipher = cipher;
+  EncodeHeader(EncryptedHeader(token.expect.id, plaintext.size(),
+                               token.expect.cipher),
+               aad);
+  // Ciphertext is public: an ordinary (reused, per-thread) buffer will do.
+  thread_local std::vector<uint8_t> file;
+  file.resize(plaintext.size());
+  if (token.expect.cipher == TokenCipher::kAes256Gcm) {
+    // 96-bit random nonce under a one-time key; the rest stays zero.
+    std::fill(token.expect.nonce.begin() + crypto_aead_aes256gcm_NPUBBYTES,
+              token.expect.nonce.end(), 0);
+    crypto_aead_aes256gcm_encrypt_detached(
+        file.data(), token.expect.tag.data(), nullptr, plaintext.data(),
+        plaintext.size(), aad, sizeof aad, nullptr, token.expect.nonce.data(),
+        key->data());
+  } else {
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
+        file.data(), token.expect.tag.data(), nullptr, plaintext.data(),
+        plaintext.size(), aad, sizeof aad, nullptr, token.expect.nonce.data(),
+        key->data());
+  }
 
   absl::StatusOr<UniqueFd> fd = CreateSealedMemfd(file);
   if (!fd.ok()) return fd.status();
   token.fd = std::move(*fd);
-  token.file_size = file.size();
   token.key = std::move(*key);
   return token;
 }
@@ -316,36 +382,53 @@ absl::StatusOr<SecretBuffer> ReadEncryptedToken(
   if (key.size() != kTokenKeySize) {
     return MakeError(ErrorKind::kBadArgument, "token key has the wrong size");
   }
-  absl::StatusOr<uint64_t> size = VerifyTokenFd(fd);
-  if (!size.ok()) return size.status();
-  if (*size != expect.file_size) {
+  if (expect.file_size > kMaxTokenPayload) {
+    return MakeError(ErrorKind::kMalformed, "token size exceeds the limit");
+  }
+  if (absl::Status s = CheckSeals(fd); !s.ok()) return s;
+  // One pread of one byte more than expected proves the size: the file
+  // cannot grow (F_SEAL_GROW), and a short read is the end of the file.
+  // Ciphertext goes into locked memory and is decrypted in place.
+  absl::StatusOr<SecretBuffer> buf =
+      SecretBuffer::Create(static_cast<size_t>(expect.file_size) + 1);
+  if (!buf.ok()) return buf.status();
+  ssize_t n = RetryOnEintr([&] {
+    return Sys().pread(fd, buf->data(), buf->size(), 0);
+  });
+  if (n < 0) return OsError(errno, "pread(token)");
+  if (static_cast<uint64_t>(n) != expect.file_size) {
     return MakeError(ErrorKind::kSizeMismatch,
-                     absl::StrCat("token file is ", *size,
-                                  " bytes, the message says ",
-                                  expect.file_size));
+                     absl::StrCat("token file is ",
+                                  n > static_cast<ssize_t>(expect.file_size)
+                                      ? "larger than"
+                                      : absl::StrCat(n, " bytes, not"),
+                                  " the ", expect.file_size,
+                                  " bytes the message says"));
   }
-  SecretBuffer file;
-  absl::StatusOr<Header> h = ReadWholeFile(fd, *size, &file);
-  if (!h.ok()) return h.status();
-  if (!(h->flags & kFlagEncrypted) ||
-      sodium_memcmp(h->id.data(), expect.id.data(), h->id.size()) != 0) {
-    return MakeError(ErrorKind::kMalformed,
-                     "token file does not belong to this message");
+  buf->Truncate(static_cast<size_t>(n));
+  uint8_t aad[kTokenHeaderSize];
+  EncodeHeader(EncryptedHeader(expect.id, buf->size(), expect.cipher), aad);
+  int rc = -1;
+  if (expect.cipher == TokenCipher::kAes256Gcm) {
+    if (!crypto_aead_aes256gcm_is_available()) {
+      return MakeError(ErrorKind::kUnsupported,
+                       "token uses AES-256-GCM, which this CPU lacks");
+    }
+    rc = crypto_aead_aes256gcm_decrypt_detached(
+        buf->data(), nullptr, buf->data(), buf->size(), expect.tag.data(), aad,
+        sizeof aad, expect.nonce.data(), key.data());
+  } else if (expect.cipher == TokenCipher::kXChaCha20Poly1305) {
+    rc = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
+        buf->data(), nullptr, buf->data(), buf->size(), expect.tag.data(), aad,
+        sizeof aad, expect.nonce.data(), key.data());
+  } else {
+    return MakeError(ErrorKind::kMalformed, "unknown token cipher");
   }
-  // Decrypt in place, then move the plaintext to the front.
-  uint8_t* const nonce = file.data() + kTokenHeaderSize;
-  uint8_t* const cipher = nonce + kTokenNonceSize;
-  const size_t clen = size_t{h->payload_size} + kTokenTagSize;
-  unsigned long long mlen = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          cipher, &mlen, nullptr, cipher, clen, file.data(), kTokenHeaderSize,
-          nonce, key.data()) != 0) {
+  if (rc != 0) {
     return MakeError(ErrorKind::kAuthenticationFailed,
                      "token failed authentication (wrong key or altered)");
   }
-  KeepRange(file, kTokenHeaderSize + kTokenNonceSize,
-            static_cast<size_t>(mlen));
-  return file;
+  return buf;
 }
 
 absl::StatusOr<SecretBuffer> ReadRawToken(int fd) {

@@ -3,11 +3,11 @@
 //
 // Exporter:
 //   absl::StatusOr<SealedToken> t = SealEncryptedToken(plaintext.span());
-//   // send t->fd (SCM_RIGHTS) and t->key (in a socket message body), keep
-//   // a dup of t->fd and the key to reclaim later.
+//   // send t->fd (SCM_RIGHTS), t->expect and t->key (in the socket message
+//   // body); keep t->fd and the key to reclaim later.
 // Importer:
-//   absl::StatusOr<SecretBuffer> p =
-//       ConsumeEncryptedToken(fd.get(), expect, key, /*validate=*/nullptr);
+//   absl::StatusOr<SecretBuffer> p = ConsumeEncryptedToken(
+//       fd.get(), t->expect, key, /*validate=*/nullptr);
 //
 // The kernel decides who consumes a token: the consumer sets F_SEAL_SEAL
 // (the "latch"). fcntl(F_ADD_SEALS) checks and sets the seal under the inode
@@ -16,18 +16,20 @@
 // ErrorKind::kAlreadyConsumed. The winner then truncates the file to zero
 // (dropping its pages) and closes it.
 //
-// File layout (little-endian), version 1:
-//   0  magic "GXTK"     4  version (1)    5  flags (bit 0: encrypted)
-//   6  reserved (0, 2)  8  token id (16)  24 payload size (u32)
-//   28 reserved (0, 4)
-//   32 encrypted: nonce (24), then XChaCha20-Poly1305 ciphertext of the
-//      payload with the 32-byte header as associated data (payload + 16);
-//      raw: the payload itself.
+// Encrypted form (what the channel sends): the file holds exactly the AEAD
+// ciphertext of the payload, nothing else — AES-256-GCM where the CPU has
+// AES-NI (libsodium's check), XChaCha20-Poly1305 otherwise. Its header —
+// token id, size, nonce, detached tag — travels in the socket message body
+// with the one-time key (TokenExpectation + key), so only ciphertext ever
+// sits in shmem (which can be swapped), and a 4 KiB token is one page. The
+// associated data is the 32-byte header below with the encrypted flag set,
+// which binds the file to its token id and size.
 //
-// The encrypted form is what the channel sends: only ciphertext ever sits
-// in shmem (which can be swapped); the one-time key travels in the socket
-// message body. The raw form is plaintext in shmem, for callers with their
-// own fd transport (DESIGN.md "Raw form").
+// Raw form (plaintext in shmem, for callers with their own fd transport,
+// DESIGN.md "Raw form"), little-endian, version 1:
+//   0  magic "GXTK"     4  version (1)    5  flags (0)
+//   6  reserved (0, 2)  8  token id (16)  24 payload size (u32)
+//   28 reserved (0, 4)  32 the payload
 //
 // Every fd this module creates is close-on-exec, mode 0 (no reopening via
 // /proc/PID/fd by other non-root processes), sealed WRITE|GROW (and EXEC
@@ -61,22 +63,36 @@ using TokenId = std::array<uint8_t, 16>;
 // the token without consuming it (the exporter can still reclaim it).
 using TokenValidator = std::function<absl::Status(absl::Span<const uint8_t>)>;
 
-// What the importer expects, from the message that carried the fd.
+enum class TokenCipher : uint8_t {
+  kXChaCha20Poly1305 = 1,
+  kAes256Gcm = 2,  // 96-bit nonce: the rest of `nonce` is zero
+};
+
+// The AEAD this machine seals new tokens with.
+TokenCipher PreferredCipher();
+
+// The public half of an encrypted token's header, carried in the message
+// body next to the key: what the importer checks the file against.
 struct TokenExpectation {
   TokenId id{};
-  uint64_t file_size = 0;
+  uint64_t file_size = 0;  // = payload size
+  TokenCipher cipher = TokenCipher::kXChaCha20Poly1305;
+  std::array<uint8_t, kTokenNonceSize> nonce{};
+  std::array<uint8_t, kTokenTagSize> tag{};
 };
 
 struct SealedToken {
   UniqueFd fd;
-  TokenId id{};
-  uint64_t file_size = 0;
+  TokenExpectation expect;
   SecretBuffer key;  // kTokenKeySize bytes
 };
 
-// Encrypts `plaintext` under a fresh one-time key into a new sealed memfd.
+// Encrypts `plaintext` under a fresh one-time key into a new sealed memfd,
+// with `cipher` (default: PreferredCipher()).
 absl::StatusOr<SealedToken> SealEncryptedToken(
     absl::Span<const uint8_t> plaintext);
+absl::StatusOr<SealedToken> SealEncryptedToken(
+    absl::Span<const uint8_t> plaintext, TokenCipher cipher);
 
 // Raw form: `payload` in plaintext in a new sealed memfd.
 absl::StatusOr<UniqueFd> SealRawToken(absl::Span<const uint8_t> payload);

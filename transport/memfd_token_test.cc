@@ -85,7 +85,7 @@ TEST(MemfdTokenTest, SealedFdIsModeZeroCloexecAndSealed) {
 
 TEST(MemfdTokenTest, EncryptedTokenNeedsItsKey) {
   ASSERT_OK_AND_ASSIGN(SealedToken t, SealEncryptedToken(Bytes("secret")));
-  TokenExpectation expect{t.id, t.file_size};
+  const TokenExpectation& expect = t.expect;
   std::vector<uint8_t> wrong(kTokenKeySize, 0x42);
   EXPECT_THAT(ConsumeEncryptedToken(t.fd.get(), expect, wrong, nullptr),
               HasErrorKind(ErrorKind::kAuthenticationFailed));
@@ -96,10 +96,45 @@ TEST(MemfdTokenTest, EncryptedTokenNeedsItsKey) {
   EXPECT_EQ(Str(got.span()), "secret");
 }
 
+TEST(MemfdTokenTest, BothCiphersRoundTripAndAreBound) {
+  for (TokenCipher cipher :
+       {TokenCipher::kXChaCha20Poly1305, TokenCipher::kAes256Gcm}) {
+    absl::StatusOr<SealedToken> t = SealEncryptedToken(Bytes("hello"), cipher);
+    if (!t.ok() && IsError(t.status(), ErrorKind::kUnsupported)) continue;
+    ASSERT_THAT(t, IsOk());
+    EXPECT_EQ(t->expect.cipher, cipher);
+    // Claiming the other cipher fails authentication, without consuming.
+    TokenExpectation other = t->expect;
+    other.cipher = cipher == TokenCipher::kAes256Gcm
+                       ? TokenCipher::kXChaCha20Poly1305
+                       : TokenCipher::kAes256Gcm;
+    absl::StatusOr<SecretBuffer> wrong =
+        ConsumeEncryptedToken(t->fd.get(), other, t->key.span(), nullptr);
+    EXPECT_FALSE(wrong.ok());
+    TokenExpectation unknown = t->expect;
+    unknown.cipher = static_cast<TokenCipher>(9);
+    EXPECT_THAT(
+        ConsumeEncryptedToken(t->fd.get(), unknown, t->key.span(), nullptr),
+        HasErrorKind(ErrorKind::kMalformed));
+    ASSERT_OK_AND_ASSIGN(SecretBuffer got,
+                         ConsumeEncryptedToken(t->fd.get(), t->expect,
+                                               t->key.span(), nullptr));
+    EXPECT_EQ(Str(got.span()), "hello");
+  }
+}
+
+TEST(MemfdTokenTest, EncryptedFileIsExactlyThePayloadSize) {
+  std::vector<uint8_t> page(4096, 7);
+  ASSERT_OK_AND_ASSIGN(SealedToken t, SealEncryptedToken(page));
+  struct stat st;
+  ASSERT_EQ(fstat(t.fd.get(), &st), 0);
+  EXPECT_EQ(st.st_size, 4096);  // one page: header and tag are elsewhere
+}
+
 TEST(MemfdTokenTest, FileHoldsOnlyCiphertext) {
   const std::string secret = "PLAINTEXT-SECRET-MARKER";
   ASSERT_OK_AND_ASSIGN(SealedToken t, SealEncryptedToken(Bytes(secret)));
-  std::vector<uint8_t> file(t.file_size);
+  std::vector<uint8_t> file(t.expect.file_size);
   ASSERT_EQ(pread(t.fd.get(), file.data(), file.size(), 0),
             static_cast<ssize_t>(file.size()));
   EXPECT_EQ(Str(file).find(secret), std::string::npos);
@@ -107,16 +142,22 @@ TEST(MemfdTokenTest, FileHoldsOnlyCiphertext) {
 
 TEST(MemfdTokenTest, WrongExpectationIsRejectedUnconsumed) {
   ASSERT_OK_AND_ASSIGN(SealedToken t, SealEncryptedToken(Bytes("secret")));
-  TokenExpectation other_id{t.id, t.file_size};
-  other_id.id[0] ^= 1;
-  EXPECT_THAT(ConsumeEncryptedToken(t.fd.get(), other_id, t.key.span(), nullptr),
-              HasErrorKind(ErrorKind::kMalformed));
-  TokenExpectation other_size{t.id, t.file_size + 1};
+  // The id, nonce and tag are all bound to the file by the AEAD.
+  for (int field = 0; field < 3; ++field) {
+    TokenExpectation other = t.expect;
+    if (field == 0) other.id[0] ^= 1;
+    if (field == 1) other.nonce[5] ^= 1;
+    if (field == 2) other.tag[15] ^= 1;
+    EXPECT_THAT(ConsumeEncryptedToken(t.fd.get(), other, t.key.span(), nullptr),
+                HasErrorKind(ErrorKind::kAuthenticationFailed))
+        << "field " << field;
+  }
+  TokenExpectation other_size = t.expect;
+  other_size.file_size += 1;
   EXPECT_THAT(
       ConsumeEncryptedToken(t.fd.get(), other_size, t.key.span(), nullptr),
       HasErrorKind(ErrorKind::kSizeMismatch));
-  EXPECT_THAT(ConsumeEncryptedToken(t.fd.get(), {t.id, t.file_size},
-                                    t.key.span(), nullptr),
+  EXPECT_THAT(ConsumeEncryptedToken(t.fd.get(), t.expect, t.key.span(), nullptr),
               IsOk());
 }
 
@@ -245,12 +286,13 @@ TEST(MemfdTokenTest, SizeDifferentFromHeaderIsRejected) {
 TEST(MemfdTokenTest, TruncatedBySenderAfterSealingIsRejected) {
   ASSERT_OK_AND_ASSIGN(SealedToken t, SealEncryptedToken(Bytes("secret")));
   // SHRINK is deliberately unsealed, so a hostile sender can do this.
-  ASSERT_EQ(ftruncate(t.fd.get(), static_cast<off_t>(t.file_size - 5)), 0);
-  EXPECT_THAT(ConsumeEncryptedToken(t.fd.get(), {t.id, t.file_size},
-                                    t.key.span(), nullptr),
+  ASSERT_EQ(ftruncate(t.fd.get(), static_cast<off_t>(t.expect.file_size - 5)),
+            0);
+  EXPECT_THAT(ConsumeEncryptedToken(t.fd.get(), t.expect, t.key.span(), nullptr),
               HasErrorKind(ErrorKind::kSizeMismatch));
-  ASSERT_EQ(ftruncate(t.fd.get(), 10), 0);
-  EXPECT_THAT(ConsumeRawToken(t.fd.get(), nullptr),
+  ASSERT_OK_AND_ASSIGN(UniqueFd raw, SealRawToken(Bytes("a raw payload")));
+  ASSERT_EQ(ftruncate(raw.get(), 40), 0);
+  EXPECT_THAT(ConsumeRawToken(raw.get(), nullptr),
               HasErrorKind(ErrorKind::kSizeMismatch));
 }
 
@@ -281,7 +323,7 @@ TEST(MemfdTokenTest, EveryTruncationIsRejected) {
 TEST(MemfdTokenTest, EmptyPayloadRoundTrips) {
   ASSERT_OK_AND_ASSIGN(SealedToken t, SealEncryptedToken({}));
   ASSERT_OK_AND_ASSIGN(SecretBuffer got,
-                       ConsumeEncryptedToken(t.fd.get(), {t.id, t.file_size},
+                       ConsumeEncryptedToken(t.fd.get(), t.expect,
                                              t.key.span(), nullptr));
   EXPECT_TRUE(got.empty());
 }

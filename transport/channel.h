@@ -148,6 +148,9 @@ class Channel {
                                          const ChannelOptions& options = {});
 
   const PeerCredentials& peer() const { return peer_; }
+  // A pidfd for the peer process (SO_PEERPIDFD, Linux 6.5+), or -1. Owned
+  // by the channel; poll it for POLLIN to learn that the peer exited.
+  int peer_pidfd() const { return peer_pidfd_.get(); }
   int fd() const { return socket_.get(); }
 
   // Seals `token` into a fresh memfd under a one-time key and sends it with

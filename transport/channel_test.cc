@@ -297,6 +297,62 @@ TEST(ChannelTest, FromInheritedFdMarksCloexec) {
   EXPECT_THAT(child.Wait(kWait), IsOkAndHolds(0));
 }
 
+// For real: fork + exec a separate binary that inherits only the channel.
+TEST(ChannelTest, ExecedProgramImportsOverInheritedFd) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  ASSERT_NE(srcdir, nullptr);
+  std::string program = absl::StrCat(srcdir, "/", ws ? ws : "gssx",
+                                     "/transport/exec_importer");
+  ASSERT_OK_AND_ASSIGN(auto fds, MakeSocketPair());
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  UniqueFd pr(p[0]), pw(p[1]);
+  ASSERT_OK_AND_ASSIGN(ForkedChild child, ForkedChild::Start([&] {
+    // Keep exactly the child's end across exec.
+    int keep = fds.second.get();
+    if (fcntl(keep, F_SETFD, 0) != 0) return 100;
+    std::string arg = std::to_string(keep);
+    execl(program.c_str(), program.c_str(), arg.c_str(), nullptr);
+    return 101;
+  }));
+  fds.second.Reset();
+  ASSERT_OK_AND_ASSIGN(Channel ch, Channel::Open(std::move(fds.first)));
+  EXPECT_EQ(ch.peer().pid, getpid());  // the socketpair's creator
+  ASSERT_OK_AND_ASSIGN(Handoff h, ch.Send(Bytes("across exec"), {pw.get()}));
+  EXPECT_THAT(ch.AwaitAck(h, kWait), IsOk());
+  pw.Reset();
+  EXPECT_THAT(child.Wait(kWait), IsOkAndHolds(0));
+  char buf[64] = {};
+  ASSERT_EQ(read(pr.get(), buf, sizeof buf), 11);
+  EXPECT_EQ(std::string(buf), "across exec");
+}
+
+TEST(ChannelTest, PeerPidfdNamesThePeer) {
+  ASSERT_OK_AND_ASSIGN(Listener listener,
+                       Listener::Listen(absl::StrCat("@gssx-pidfd-", getpid())));
+  ASSERT_OK_AND_ASSIGN(ForkedChild child, ForkedChild::Start([&] {
+    absl::StatusOr<Channel> ch = Channel::Connect(listener.address());
+    if (!ch.ok()) return 10;
+    absl::StatusOr<ReceivedToken> r = ch->Receive();
+    return 0;
+  }));
+  ASSERT_OK_AND_ASSIGN(Channel ch, listener.Accept(kWait));
+  if (!ch.peer().has_pidfd) {
+    GTEST_SKIP() << "kernel without SO_PEERPIDFD (Linux < 6.5)";
+  }
+  // /proc/self/fdinfo/<pidfd> says which process it pins.
+  std::string info_path = absl::StrCat("/proc/self/fdinfo/", ch.peer_pidfd());
+  UniqueFd info(open(info_path.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(info.valid());
+  char buf[512] = {};
+  ASSERT_GT(read(info.get(), buf, sizeof buf - 1), 0);
+  EXPECT_THAT(std::string(buf),
+              ::testing::HasSubstr(absl::StrCat("Pid:\t", child.pid())));
+  { Channel closing = std::move(ch); }
+  EXPECT_THAT(child.Wait(kWait), IsOkAndHolds(0));
+}
+
 TEST(ChannelTest, NotASeqpacketSocketIsRejected) {
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);

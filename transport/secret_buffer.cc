@@ -22,6 +22,18 @@ absl::Status EnsureSodium() {
   return absl::OkStatus();
 }
 
+LockedMemoryStats GetLockedMemoryStats() {
+  internal::PoolStats p = internal::GetPoolStats();
+  LockedMemoryStats s;
+  s.regions = p.regions;
+  s.region_bytes = p.region_bytes;
+  s.locked_bytes = p.locked_bytes;
+  s.unlocked_regions = p.unlocked_regions;
+  s.buffers_in_use = p.slots_in_use;
+  s.buffer_bytes_in_use = p.slot_bytes_in_use;
+  return s;
+}
+
 SecretBuffer::SecretBuffer(SecretBuffer&& other) noexcept
     : data_(other.data_), size_(other.size_), slot_size_(other.slot_size_) {
   other.data_ = nullptr;
@@ -53,7 +65,7 @@ absl::StatusOr<SecretBuffer> SecretBuffer::Create(size_t size) {
     size_t slot = 0;
     void* p = internal::PoolAllocate(size, &slot);
     if (p == nullptr) {
-      return OsError(errno != 0 ? errno : ENOMEM, "sodium_malloc (pool)");
+      return OsError(errno != 0 ? errno : ENOMEM, "mmap (secret pool)");
     }
     buffer.data_ = static_cast<uint8_t*>(p);  // zeroed: wiped on free
     buffer.size_ = size;

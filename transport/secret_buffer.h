@@ -4,11 +4,13 @@
 //   randombytes_buf(key->data(), key->size());
 //   absl::Span<const uint8_t> view = key->span();
 //
-// Backed by locked memory from libsodium: buffers up to 64 KiB are slots of
-// a few large sodium_malloc regions (internal/locked_pool.h: no system call
-// per buffer), larger ones are their own sodium_malloc allocation. Either
-// way the pages are mlock()ed (never swapped), excluded from core dumps,
-// surrounded by guard pages, and the bytes are wiped when the buffer dies.
+// Buffers up to 64 KiB are slots of a few large locked regions
+// (internal/locked_pool.h: no system call per buffer, 32-byte granularity),
+// larger ones are their own sodium_malloc allocation. Either way the pages
+// are mlock()ed (never swapped), excluded from core dumps, surrounded by
+// guard pages, and the bytes are wiped when the buffer dies. If the lock
+// limit is reached, regions are used unlocked rather than refusing service:
+// see GetLockedMemoryStats().
 // Move-only; never copy secrets into std::string or std::vector.
 //
 // Not thread-safe for concurrent mutation; distinct buffers are independent.
@@ -27,6 +29,17 @@ namespace gssx::transport {
 // Initializes libsodium once per process, thread-safely. Every gssx entry
 // point that uses libsodium calls it; calling it again is cheap.
 absl::Status EnsureSodium();
+
+// What the secret-memory pool holds, for monitoring.
+struct LockedMemoryStats {
+  size_t regions = 0;
+  size_t region_bytes = 0;       // usable bytes in all regions
+  size_t locked_bytes = 0;       // of which mlock()ed
+  size_t unlocked_regions = 0;   // > 0: degraded (mlock failed); warned once
+  size_t buffers_in_use = 0;     // live pooled SecretBuffers
+  size_t buffer_bytes_in_use = 0;
+};
+LockedMemoryStats GetLockedMemoryStats();
 
 class SecretBuffer {
  public:

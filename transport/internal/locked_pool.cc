@@ -1,9 +1,14 @@
 #include "transport/internal/locked_pool.h"
 
 #include <sodium.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -13,7 +18,7 @@
 namespace gssx::transport::internal {
 namespace {
 
-constexpr int kClasses = 11;  // 64 B .. 64 KiB
+constexpr int kClasses = 12;  // 32 B .. 64 KiB
 constexpr size_t kRegionSize = 64 * 1024;
 
 int ClassOf(size_t size) {
@@ -30,6 +35,15 @@ size_t SlotSize(int c) { return kMinPooledSize << c; }
 
 class Pool {
  public:
+  Pool() {
+    // mlock does not survive fork: the child would hold every inherited
+    // secret in swappable memory. Lock the regions again in the child (and
+    // keep the mutex consistent across the fork).
+    ::pthread_atfork([] { GetPoolForFork().mu_.Lock(); },
+                     [] { GetPoolForFork().mu_.Unlock(); },
+                     [] { GetPoolForFork().RelockInChild(); });
+  }
+
   void* Allocate(size_t size, size_t* slot_size) {
     const int c = ClassOf(size);
     absl::MutexLock lock(&mu_);
@@ -37,7 +51,8 @@ class Pool {
     if (free.empty() && !Grow(c)) return nullptr;
     void* slot = free.back();
     free.pop_back();
-    ++in_use_;
+    ++stats_.slots_in_use;
+    stats_.slot_bytes_in_use += SlotSize(c);
     *slot_size = SlotSize(c);
     return slot;
   }
@@ -46,44 +61,96 @@ class Pool {
     sodium_memzero(slot, slot_size);
     absl::MutexLock lock(&mu_);
     free_[ClassOf(slot_size)].push_back(slot);
-    --in_use_;
+    --stats_.slots_in_use;
+    stats_.slot_bytes_in_use -= slot_size;
   }
 
   PoolStats Stats() {
     absl::MutexLock lock(&mu_);
-    return PoolStats{regions_, region_bytes_, in_use_};
+    return stats_;
   }
 
  private:
+  struct Region {
+    uint8_t* start;
+    size_t bytes;
+  };
+
+  static Pool& GetPoolForFork();
+
+  // Runs in the child with mu_ held (taken before fork).
+  void RelockInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    stats_.locked_bytes = 0;
+    stats_.unlocked_regions = 0;
+    for (const Region& r : regions_) {
+      if (Sys().mlock(r.start, r.bytes) == 0) {
+        stats_.locked_bytes += r.bytes;
+      } else {
+        ++stats_.unlocked_regions;
+        Warn("mlock (after fork)", errno);
+      }
+    }
+    mu_.Unlock();
+  }
+
+  // Maps [guard][region][guard], excludes it from core dumps, locks it.
   bool Grow(int c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
     const size_t slot = SlotSize(c);
     const size_t bytes = slot * 4 > kRegionSize ? slot * 4 : kRegionSize;
-    errno = 0;
-    auto* region = static_cast<uint8_t*>(Sys().sodium_malloc(bytes));
-    if (region == nullptr) {
-      if (errno == 0) errno = ENOMEM;
+    void* map = Sys().mmap(nullptr, bytes + 2 * page, PROT_NONE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) return false;
+    auto* region = static_cast<uint8_t*>(map) + page;
+    if (Sys().mprotect(region, bytes, PROT_READ | PROT_WRITE) != 0) {
+      int e = errno;
+      ::munmap(map, bytes + 2 * page);
+      errno = e;
       return false;
     }
-    sodium_memzero(region, bytes);
-    ++regions_;
-    region_bytes_ += bytes;
+    // Best effort, but say so: a failure means the pages may be in a dump.
+    if (Sys().madvise(region, bytes, MADV_DONTDUMP) != 0) {
+      Warn("madvise(MADV_DONTDUMP)", errno);
+    }
+    if (Sys().mlock(region, bytes) == 0) {
+      stats_.locked_bytes += bytes;
+    } else {
+      ++stats_.unlocked_regions;
+      Warn("mlock", errno);
+    }
+    ++stats_.regions;
+    stats_.region_bytes += bytes;
+    regions_.push_back(Region{region, bytes});
     for (size_t off = 0; off + slot <= bytes; off += slot) {
       free_[c].push_back(region + off);
     }
     return true;
   }
 
+  void Warn(const char* call, int e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (warned_) return;
+    warned_ = true;
+    std::fprintf(stderr,
+                 "gssx: warning: %s failed for a secret-memory region (%s); "
+                 "secrets there may be swapped. Raise RLIMIT_MEMLOCK "
+                 "(ulimit -l) or grant CAP_IPC_LOCK. Reported once; see "
+                 "gssx::transport::GetLockedMemoryStats().\n",
+                 call, std::strerror(e));
+  }
+
   absl::Mutex mu_;
   std::array<std::vector<void*>, kClasses> free_ ABSL_GUARDED_BY(mu_);
-  size_t regions_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t region_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t in_use_ ABSL_GUARDED_BY(mu_) = 0;
+  PoolStats stats_ ABSL_GUARDED_BY(mu_);
+  std::vector<Region> regions_ ABSL_GUARDED_BY(mu_);
+  bool warned_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 Pool& GetPool() {
   static Pool* pool = new Pool;  // never destroyed: slots may outlive main
   return *pool;
 }
+
+Pool& Pool::GetPoolForFork() { return GetPool(); }
 
 }  // namespace
 

@@ -1,11 +1,20 @@
-// LockedPool: small secret buffers carved out of a few large locked regions,
-// so that a secret costs no system call on the hot path.
+// LockedPool: secret buffers carved out of a few large locked regions, so
+// that a secret costs no system call on the hot path and ten thousand live
+// contexts fit in the default 8 MiB RLIMIT_MEMLOCK (DESIGN.md "Scale").
 //
-// Each region is one sodium_malloc allocation (guard pages around it,
-// mlock()ed, excluded from core dumps). Slots come in power-of-two size
-// classes from 64 bytes to kMaxPooledSize; a freed slot is wiped before it
-// goes back on its free list. Regions are kept for the life of the process.
-// Thread-safe. SecretBuffer uses it; not a public API.
+// Each region is its own mmap with a PROT_NONE guard page on either side,
+// excluded from core dumps (MADV_DONTDUMP) and mlock()ed. Slots come in
+// power-of-two size classes from kMinPooledSize to kMaxPooledSize; a freed
+// slot is wiped before it goes back on its free list, and handed out again
+// zeroed. Regions are kept for the life of the process.
+//
+// When mlock fails (RLIMIT_MEMLOCK reached, no CAP_IPC_LOCK), the pool does
+// not refuse service: the region is used unlocked (still MADV_DONTDUMP and
+// guarded), the failure is counted (GetPoolStats().unlocked_regions), and
+// one warning goes to stderr per process.
+//
+// Thread-safe. SecretBuffer uses it; not a public API (SecretBuffer's
+// header exposes the statistics).
 #ifndef GSSX_TRANSPORT_INTERNAL_LOCKED_POOL_H_
 #define GSSX_TRANSPORT_INTERNAL_LOCKED_POOL_H_
 
@@ -14,17 +23,20 @@
 
 namespace gssx::transport::internal {
 
-inline constexpr size_t kMinPooledSize = 64;
+inline constexpr size_t kMinPooledSize = 32;
 inline constexpr size_t kMaxPooledSize = 64 * 1024;
 
 struct PoolStats {
   size_t regions = 0;
-  size_t region_bytes = 0;
+  size_t region_bytes = 0;      // usable bytes in all regions
+  size_t locked_bytes = 0;      // of which mlock()ed
+  size_t unlocked_regions = 0;  // regions whose mlock failed (degraded)
   size_t slots_in_use = 0;
+  size_t slot_bytes_in_use = 0;
 };
 
 // A zeroed slot of at least `size` bytes (size <= kMaxPooledSize), its real
-// size in *slot_size; nullptr (errno set) if no region could be allocated.
+// size in *slot_size; nullptr (errno set) if no region could be mapped.
 void* PoolAllocate(size_t size, size_t* slot_size);
 
 // Wipes the whole slot and returns it to the pool.

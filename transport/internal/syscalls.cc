@@ -22,6 +22,7 @@ const Syscalls kReal = {
     RealFstat,       ::ftruncate,  ::sendmsg,    ::recvmsg, ::socket,
     ::socketpair,    ::bind,       ::listen,     ::accept4, ::connect,
     ::getsockopt,    ::poll,       ::close,      ::sodium_malloc,
+    ::mmap,          ::mprotect,   ::mlock,      ::madvise,
 };
 
 std::atomic<const Syscalls*> g_table{&kReal};

@@ -36,6 +36,12 @@ struct Syscalls {
   int (*poll)(struct pollfd* fds, nfds_t n, int timeout_ms);
   int (*close)(int fd);
   void* (*sodium_malloc)(size_t size);
+  // The locked pool's regions (internal/locked_pool.cc).
+  void* (*mmap)(void* addr, size_t len, int prot, int flags, int fd,
+                off_t off);
+  int (*mprotect)(void* addr, size_t len, int prot);
+  int (*mlock)(const void* addr, size_t len);
+  int (*madvise)(void* addr, size_t len, int advice);
 };
 
 // The table in force. Reads are cheap; it is replaced only by tests.

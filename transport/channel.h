@@ -165,6 +165,10 @@ class Channel {
   absl::Status AwaitAck(Handoff& handoff,
                         absl::Duration timeout = absl::InfiniteDuration());
 
+  // True if a handoff already read from the socket (while AwaitAck waited)
+  // is queued for Receive: poll() on fd() will not show it.
+  bool HasQueuedHandoff() const { return !pending_handoffs_.empty(); }
+
   // Receives, verifies, consumes and acknowledges one token.
   absl::StatusOr<ReceivedToken> Receive(const ReceiveOptions& options = {});
 

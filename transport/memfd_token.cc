@@ -106,7 +106,7 @@ Header EncryptedHeader(const TokenId& id, size_t payload_size,
   return h;
 }
 
-// create → pwrite → seal → fchmod 0. `contents` is the whole file.
+// create → pwrite → fchmod 0 → seal. `contents` is the whole file.
 absl::StatusOr<UniqueFd> CreateSealedMemfd(absl::Span<const uint8_t> contents) {
   int raw = Sys().memfd_create(
       kMemfdName, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL);
@@ -126,6 +126,10 @@ absl::StatusOr<UniqueFd> CreateSealedMemfd(absl::Span<const uint8_t> contents) {
     if (n == 0) return OsError(EIO, "pwrite(memfd) wrote nothing");
     done += static_cast<size_t>(n);
   }
+  // Mode 0 before sealing: without MFD_NOEXEC_SEAL (the fallback above)
+  // the memfd is born 0777, and F_SEAL_EXEC on an executable memfd makes
+  // the kernel add SHRINK and FUTURE_WRITE and refuse the chmod (EPERM).
+  if (Sys().fchmod(fd.get(), 0) != 0) return OsError(errno, "fchmod(memfd, 0)");
   // WRITE|GROW freeze the contents; EXEC where known. Never SEAL (the
   // consume latch) or SHRINK (the importer truncates to drop the pages).
   if (Sys().fcntl(fd.get(), F_ADD_SEALS,
@@ -135,7 +139,6 @@ absl::StatusOr<UniqueFd> CreateSealedMemfd(absl::Span<const uint8_t> contents) {
       return OsError(errno, "fcntl(F_ADD_SEALS)");
     }
   }
-  if (Sys().fchmod(fd.get(), 0) != 0) return OsError(errno, "fchmod(memfd, 0)");
   return fd;
 }
 

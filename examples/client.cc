@@ -1,0 +1,112 @@
+#include "examples/client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "examples/frame.h"
+#include "gssx/context.h"
+#include "transport/unique_fd.h"
+
+namespace gssx::examples {
+namespace {
+
+absl::StatusOr<transport::UniqueFd> Connect(const std::string& spec) {
+  if (absl::StartsWith(spec, "unix:")) {
+    sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    std::string path = spec.substr(5);
+    if (path.empty() || path.size() >= sizeof addr.sun_path) {
+      return absl::InvalidArgumentError("bad unix socket path");
+    }
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    transport::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("connect ", spec));
+    }
+    return fd;
+  }
+  std::vector<std::string> parts = absl::StrSplit(spec, ':');
+  int port = 0;
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &port) ||
+      ::inet_pton(AF_INET, parts[0].c_str(), &addr.sin_addr) != 1) {
+    return absl::InvalidArgumentError("connect address must be HOST:PORT or unix:PATH");
+  }
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  transport::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("connect ", spec));
+  }
+  return fd;
+}
+
+std::vector<uint8_t> Bytes(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+}  // namespace
+
+absl::Status RunClientConnection(const Credentials& cred,
+                                 const ClientOptions& options,
+                                 int* requests_ok) {
+  *requests_ok = 0;
+  absl::StatusOr<transport::UniqueFd> fd = Connect(options.connect);
+  if (!fd.ok()) return fd.status();
+  absl::StatusOr<Name> target = Name::Import(options.service, NameType::kHostBasedService);
+  if (!target.ok()) return target.status();
+  InitOptions init;
+  init.target = *target;
+  absl::StatusOr<HandshakeStep> step = Context::Initiate(cred, init);
+  if (!step.ok()) return step.status();
+  if (absl::Status s = WriteFrame(fd->get(), step->output_token); !s.ok()) return s;
+  absl::StatusOr<std::vector<uint8_t>> reply = ReadFrame(fd->get(), absl::Seconds(30));
+  if (!reply.ok()) return reply.status();
+  Context& ctx = step->context;
+  if (absl::StatusOr<std::vector<uint8_t>> more = ctx.Continue(*reply); !more.ok()) {
+    return more.status();
+  }
+  absl::StatusOr<std::vector<uint8_t>> welcome = ReadFrame(fd->get(), absl::Seconds(30));
+  if (!welcome.ok()) return welcome.status();
+  absl::StatusOr<UnwrapResult> w = ctx.Unwrap(*welcome);
+  if (!w.ok()) return w.status();
+  if (std::string(w->message.begin(), w->message.end()) != "welcome") {
+    return absl::DataLossError("unexpected welcome message");
+  }
+  for (int i = 0; i < options.requests; ++i) {
+    std::string text = absl::StrCat("request ", i);
+    absl::StatusOr<WrapResult> req = ctx.Wrap(Bytes(text), /*confidential=*/true);
+    if (!req.ok()) return req.status();
+    if (absl::Status s = WriteFrame(fd->get(), req->token); !s.ok()) return s;
+    absl::StatusOr<std::vector<uint8_t>> frame = ReadFrame(fd->get(), absl::Seconds(30));
+    if (!frame.ok()) {
+      return absl::Status(frame.status().code(),
+                          absl::StrCat("reply ", i, ": ", frame.status().message()));
+    }
+    absl::StatusOr<UnwrapResult> resp = ctx.Unwrap(*frame);
+    if (!resp.ok()) return resp.status();
+    if (resp->supplementary != 0) {
+      return absl::DataLossError(absl::StrCat("reply ", i, ": supplementary bits ",
+                                              resp->supplementary));
+    }
+    if (std::string(resp->message.begin(), resp->message.end()) !=
+        absl::StrCat("re: ", text)) {
+      return absl::DataLossError(absl::StrCat("reply ", i, ": wrong content"));
+    }
+    ++*requests_ok;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gssx::examples

@@ -1,0 +1,28 @@
+// Length-prefixed frames over a stream socket, for the example programs:
+// 4-byte big-endian length, then the bytes. At most kMaxFrame bytes.
+#ifndef GSSX_EXAMPLES_FRAME_H_
+#define GSSX_EXAMPLES_FRAME_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace gssx::examples {
+
+inline constexpr size_t kMaxFrame = 1 << 20;
+
+// Writes one frame (all of it, retrying on EINTR and short writes).
+absl::Status WriteFrame(int fd, absl::Span<const uint8_t> bytes);
+
+// Reads one frame. NotFound at a clean end of stream before a frame starts;
+// DataLoss for a frame cut short; DeadlineExceeded if nothing complete
+// arrives in `timeout`.
+absl::StatusOr<std::vector<uint8_t>> ReadFrame(
+    int fd, absl::Duration timeout = absl::InfiniteDuration());
+
+}  // namespace gssx::examples
+
+#endif  // GSSX_EXAMPLES_FRAME_H_

@@ -1,0 +1,551 @@
+#include "examples/prefork.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "examples/frame.h"
+#include "gssx/context.h"
+#include "gssx/credentials.h"
+#include "gssx/handoff.h"
+#include "transport/channel.h"
+#include "transport/errors.h"
+#include "transport/unique_fd.h"
+
+namespace gssx::examples {
+namespace {
+
+using transport::Channel;
+using transport::UniqueFd;
+
+int g_signal_pipe = -1;
+
+void OnSignal(int sig) {
+  int saved = errno;
+  unsigned char b = static_cast<unsigned char>(sig);
+  (void)!::write(g_signal_pipe, &b, 1);
+  errno = saved;
+}
+
+// A self-pipe for the signals this process handles; both ends CLOEXEC and
+// non-blocking.
+absl::StatusOr<UniqueFd> InstallSignals(std::initializer_list<int> sigs) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return absl::ErrnoToStatus(errno, "pipe2");
+  }
+  if (g_signal_pipe >= 0) ::close(g_signal_pipe);
+  g_signal_pipe = p[1];
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int s : sigs) ::sigaction(s, &sa, nullptr);
+  return UniqueFd(p[0]);
+}
+
+void Log(const char* who, const std::string& line) {
+  std::fprintf(stderr, "[%s %d] %s\n", who, ::getpid(), line.c_str());
+}
+
+absl::StatusOr<UniqueFd> Listen(const std::string& spec, int* port) {
+  *port = 0;
+  if (absl::StartsWith(spec, "unix:")) {
+    std::string path = spec.substr(5);
+    sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof addr.sun_path) {
+      return absl::InvalidArgumentError("bad unix socket path");
+    }
+    std::memcpy(addr.sun_path, path.data(), path.size());
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return absl::ErrnoToStatus(errno, "socket");
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      return absl::ErrnoToStatus(errno, absl::StrCat("bind ", path));
+    }
+    if (::listen(fd.get(), 128) != 0) return absl::ErrnoToStatus(errno, "listen");
+    return fd;
+  }
+  std::vector<std::string> parts = absl::StrSplit(spec, ':');
+  int p = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &p) || p < 0 || p > 65535) {
+    return absl::InvalidArgumentError("listen address must be HOST:PORT or unix:PATH");
+  }
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(p));
+  if (::inet_pton(AF_INET, parts[0].c_str(), &addr.sin_addr) != 1) {
+    return absl::InvalidArgumentError("listen host must be an IPv4 address");
+  }
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) return absl::ErrnoToStatus(errno, "socket");
+  int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("bind ", spec));
+  }
+  if (::listen(fd.get(), 256) != 0) return absl::ErrnoToStatus(errno, "listen");
+  socklen_t len = sizeof addr;
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+std::vector<uint8_t> Bytes(const std::string& s) {
+  return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+// ------------------------------------------------------------------ worker
+
+// Serves one connection until the client closes it (true) or a stop
+// signal arrives (false: the caller hands the connection back).
+bool Serve(Context& ctx, int client, int signals, bool verbose) {
+  int served = 0;
+  for (;;) {
+    struct pollfd p[2] = {{client, POLLIN, 0}, {signals, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return true;
+    }
+    if (p[1].revents & POLLIN) return false;
+    absl::StatusOr<std::vector<uint8_t>> frame = ReadFrame(client, absl::Seconds(30));
+    if (!frame.ok()) {
+      if (!absl::IsNotFound(frame.status())) {
+        Log("worker", absl::StrCat("connection read: ", frame.status().ToString()));
+      }
+      break;
+    }
+    absl::StatusOr<UnwrapResult> req = ctx.Unwrap(*frame);
+    if (!req.ok() || req->supplementary != 0) {
+      Log("worker", "request failed to verify; closing the connection");
+      break;
+    }
+    std::string text(req->message.begin(), req->message.end());
+    std::string reply = absl::StrCat("re: ", text);
+    absl::StatusOr<WrapResult> w = ctx.Wrap(Bytes(reply), /*confidential=*/true);
+    if (!w.ok() || !WriteFrame(client, w->token).ok()) break;
+    ++served;
+  }
+  if (verbose) Log("worker", absl::StrCat("connection done, ", served, " requests"));
+  return true;
+}
+
+int WorkerMain(Channel channel, UniqueFd control, bool verbose) {
+  absl::StatusOr<UniqueFd> signals = InstallSignals({SIGTERM, SIGINT});
+  if (!signals.ok()) return 1;
+  ::signal(SIGUSR1, SIG_DFL);
+  ::signal(SIGUSR2, SIG_DFL);
+  for (;;) {
+    const char ready = 'R';
+    if (::send(control.get(), &ready, 1, MSG_NOSIGNAL) != 1) return 0;  // master gone
+    if (!channel.HasQueuedHandoff()) {
+      struct pollfd p[2] = {{channel.fd(), POLLIN, 0},
+                            {signals->get(), POLLIN, 0}};
+      int n;
+      do {
+        n = ::poll(p, 2, -1);  // a signal interrupts: its byte is in the pipe
+      } while (n < 0 && errno == EINTR);
+      if (n < 0) return 1;
+      if (p[1].revents & POLLIN) return 0;
+    }
+    ReceiveContextOptions opts;
+    opts.max_extra_fds = 1;
+    absl::StatusOr<ReceivedContext> r = ReceiveContext(channel, opts);
+    if (!r.ok()) {
+      if (transport::IsError(r.status(), transport::ErrorKind::kPeerClosed)) return 0;
+      Log("worker", absl::StrCat("import failed: ", r.status().ToString()));
+      continue;
+    }
+    if (r->fds.size() != 1) continue;
+    if (verbose) Log("worker", "imported a context and its client socket");
+    if (!Serve(r->context, r->fds[0].get(), signals->get(), verbose)) {
+      // Asked to stop mid-connection: hand it back rather than drop it.
+      absl::StatusOr<Delivery> back =
+          HandOffContext(channel, r->context, {r->fds[0].get()});
+      Log("worker", back.ok() ? "stopping: handed the connection back"
+                              : absl::StrCat("stopping: hand-back failed: ",
+                                             back.status().ToString()));
+      return 0;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ master
+
+struct Worker {
+  pid_t pid = -1;
+  std::unique_ptr<Channel> channel;
+  UniqueFd control;
+  bool idle = false;
+};
+
+struct Conn {
+  Context ctx;
+  UniqueFd fd;
+};
+
+class Master {
+ public:
+  Master(const PreforkOptions& options, Credentials cred, UniqueFd listener,
+         UniqueFd signals)
+      : options_(options),
+        cred_(std::move(cred)),
+        listener_(std::move(listener)),
+        signals_(std::move(signals)) {}
+
+  int Run() {
+    for (int i = 0; i < options_.workers; ++i) {
+      if (!Spawn()) return 1;
+    }
+    while (!stopping_) {
+      Dispatch();
+      std::vector<struct pollfd> fds;
+      fds.push_back({listener_.get(), POLLIN, 0});
+      fds.push_back({signals_.get(), POLLIN, 0});
+      for (auto& w : workers_) {
+        fds.push_back({w.control.get(), POLLIN, 0});
+        fds.push_back({w.channel->fd(), POLLIN, 0});
+      }
+      int timeout = -1;
+      for (auto& w : workers_) {
+        if (w.channel->HasQueuedHandoff()) timeout = 0;
+      }
+      if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+        Log("master", absl::StrCat("poll: ", std::strerror(errno)));
+        return 1;
+      }
+      if (fds[1].revents & POLLIN) HandleSignals();
+      for (size_t i = 0; i < workers_.size(); ++i) {
+        HandleWorker(i, fds[2 + 2 * i].revents, fds[3 + 2 * i].revents);
+      }
+      Reap();
+      if (fds[0].revents & POLLIN) AcceptOne();
+    }
+    Shutdown();
+    return 0;
+  }
+
+ private:
+  bool Spawn() {
+    absl::StatusOr<std::pair<UniqueFd, UniqueFd>> ch = transport::MakeSocketPair();
+    absl::StatusOr<std::pair<UniqueFd, UniqueFd>> ctl = transport::MakeSocketPair();
+    if (!ch.ok() || !ctl.ok()) {
+      Log("master", "cannot make worker sockets");
+      return false;
+    }
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      Log("master", absl::StrCat("fork: ", std::strerror(errno)));
+      return false;
+    }
+    if (pid == 0) {
+      // Keep only this worker's ends: the listener, the other workers'
+      // channels and the pending connections are the master's.
+      listener_.Reset();
+      signals_.Reset();
+      workers_.clear();
+      pending_.clear();
+      ch->first.Reset();
+      ctl->first.Reset();
+      absl::StatusOr<Channel> channel = Channel::Open(std::move(ch->second));
+      if (!channel.ok()) ::_exit(1);
+      ::_exit(WorkerMain(std::move(*channel), std::move(ctl->second),
+                         options_.verbose));
+    }
+    ch->second.Reset();
+    ctl->second.Reset();
+    absl::StatusOr<Channel> channel = Channel::Open(std::move(ch->first));
+    if (!channel.ok()) {
+      Log("master", absl::StrCat("worker channel: ", channel.status().ToString()));
+      ::kill(pid, SIGKILL);
+      return false;
+    }
+    Worker w;
+    w.pid = pid;
+    w.channel = std::make_unique<Channel>(std::move(*channel));
+    w.control = std::move(ctl->first);
+    workers_.push_back(std::move(w));
+    Log("master", absl::StrCat("worker ", pid, " started"));
+    return true;
+  }
+
+  void HandleSignals() {
+    unsigned char sig[16];
+    ssize_t n;
+    while ((n = ::read(signals_.get(), sig, sizeof sig)) > 0) {
+      for (ssize_t i = 0; i < n; ++i) {
+        if (sig[i] == SIGTERM || sig[i] == SIGINT) stopping_ = true;
+        if (sig[i] == SIGUSR1) drill_ = true;
+        if (sig[i] == SIGUSR2) StopOneBusyWorker();
+      }
+    }
+  }
+
+  // Asks a worker that is serving a connection to stop: it hands the
+  // connection back, the master passes it on and starts a replacement.
+  void StopOneBusyWorker() {
+    for (auto& w : workers_) {
+      if (w.pid > 0 && !w.idle) {
+        Log("master", absl::StrCat("asking busy worker ", w.pid, " to stop"));
+        ::kill(w.pid, SIGTERM);
+        return;
+      }
+    }
+    Log("master", "no busy worker to stop");
+  }
+
+  void HandleWorker(size_t i, short control_events, short channel_events) {
+    Worker& w = workers_[i];
+    if (w.pid < 0) return;
+    if (control_events & POLLIN) {
+      char b[16];
+      ssize_t n = ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT);
+      if (n > 0) w.idle = true;
+      if (n == 0) MarkDead(w, "closed its control socket");
+    } else if (control_events & (POLLHUP | POLLERR)) {
+      MarkDead(w, "hung up");
+    }
+    if (w.pid >= 0 && ((channel_events & POLLIN) || w.channel->HasQueuedHandoff())) {
+      // A stopping worker hands a connection back.
+      ReceiveContextOptions opts;
+      opts.max_extra_fds = 1;
+      opts.timeout = absl::Seconds(5);
+      absl::StatusOr<ReceivedContext> r = ReceiveContext(*w.channel, opts);
+      if (r.ok() && r->fds.size() == 1) {
+        ++stats_.handbacks;
+        Log("master", absl::StrCat("worker ", w.pid,
+                                   " handed a connection back; passing it on"));
+        pending_.push_front(Conn{std::move(r->context), std::move(r->fds[0])});
+      } else if (!r.ok() &&
+                 transport::IsError(r.status(), transport::ErrorKind::kPeerClosed)) {
+        MarkDead(w, "closed its channel");
+      }
+    }
+  }
+
+  void MarkDead(Worker& w, const std::string& why) {
+    if (w.pid < 0) return;
+    Log("master", absl::StrCat("worker ", w.pid, " ", why));
+    ::kill(w.pid, SIGKILL);
+    ::waitpid(w.pid, nullptr, 0);
+    ++stats_.worker_deaths;
+    w.pid = -1;
+  }
+
+  void Reap() {
+    int status;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      for (auto& w : workers_) {
+        if (w.pid == pid) {
+          Log("master", absl::StrCat("worker ", pid, " exited"));
+          ++stats_.worker_deaths;
+          w.pid = -1;
+        }
+      }
+    }
+    size_t before = workers_.size();
+    workers_.erase(std::remove_if(workers_.begin(), workers_.end(),
+                                  [](const Worker& w) { return w.pid < 0; }),
+                   workers_.end());
+    for (size_t i = workers_.size(); i < before && !stopping_; ++i) Spawn();
+  }
+
+  void AcceptOne() {
+    UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!client.valid()) return;
+    absl::StatusOr<std::vector<uint8_t>> init = ReadFrame(client.get(), absl::Seconds(10));
+    if (!init.ok()) {
+      ++stats_.failures;
+      Log("master", absl::StrCat("handshake read: ", init.status().ToString()));
+      return;
+    }
+    absl::StatusOr<HandshakeStep> acc = Context::Accept(cred_, *init);
+    if (!acc.ok()) {
+      ++stats_.failures;
+      Log("master", absl::StrCat("handshake refused: ", acc.status().ToString()));
+      return;
+    }
+    if (!WriteFrame(client.get(), acc->output_token).ok()) {
+      ++stats_.failures;
+      return;
+    }
+    // One message from the master, so the worker's sequence numbers visibly
+    // continue where the master's stopped.
+    absl::StatusOr<WrapResult> hello = acc->context.Wrap(Bytes("welcome"), true);
+    if (!hello.ok() || !WriteFrame(client.get(), hello->token).ok()) {
+      ++stats_.failures;
+      return;
+    }
+    ++stats_.connections;
+    if (options_.verbose) {
+      absl::StatusOr<ContextInfo> info = acc->context.Inquire();
+      Log("master", absl::StrCat("authenticated ",
+                                 info.ok() ? info->source.identity() : "?"));
+    }
+    pending_.push_back(Conn{std::move(acc->context), std::move(client)});
+  }
+
+  void Dispatch() {
+    while (!pending_.empty()) {
+      Worker* w = nullptr;
+      for (auto& cand : workers_) {
+        if (cand.pid >= 0 && cand.idle) {
+          w = &cand;
+          break;
+        }
+      }
+      if (w == nullptr) return;
+      Conn& conn = pending_.front();
+      HandOffOptions opts;
+      const bool drill = drill_;
+      if (drill) {
+        // Fault drill: the worker cannot import (stopped), the message is
+        // sent, then the worker is killed before it ever runs again.
+        drill_ = false;
+        ::kill(w->pid, SIGSTOP);
+        pid_t victim = w->pid;
+        opts.after_send = [victim] { ::kill(victim, SIGKILL); };
+        Log("master", absl::StrCat("drill: killing worker ", victim,
+                                   " in the middle of a handoff"));
+      }
+      absl::Time t0 = absl::Now();
+      absl::StatusOr<Delivery> d = HandOffContext(*w->channel, conn.ctx, {conn.fd.get()}, opts);
+      double us = absl::ToDoubleMicroseconds(absl::Now() - t0);
+      w->idle = false;
+      if (d.ok()) {
+        ++stats_.handoffs;
+        if (!drill) latencies_.push_back(us);
+        pending_.pop_front();  // closes the master's copy of the socket
+        continue;
+      }
+      if (conn.ctx.valid()) {
+        ++stats_.reclaims;
+        Log("master", absl::StrCat("worker ", w->pid, " did not import (",
+                                   d.status().message(),
+                                   "); context reclaimed, trying another worker"));
+        MarkDead(*w, "is gone");
+      } else {
+        ++stats_.failures;
+        Log("master", absl::StrCat("handoff lost a connection: ", d.status().ToString()));
+        pending_.pop_front();
+      }
+    }
+  }
+
+  void Shutdown() {
+    Log("master", "stopping");
+    for (auto& w : workers_) {
+      if (w.pid > 0) ::kill(w.pid, SIGTERM);
+    }
+    for (auto& w : workers_) {
+      if (w.pid > 0) ::waitpid(w.pid, nullptr, 0);
+    }
+    stats_.failures += static_cast<int64_t>(pending_.size());
+    if (!latencies_.empty()) {
+      std::sort(latencies_.begin(), latencies_.end());
+      stats_.handoff_us_median = latencies_[latencies_.size() / 2];
+      stats_.handoff_us_p99 =
+          latencies_[std::min(latencies_.size() - 1, latencies_.size() * 99 / 100)];
+    }
+    std::string line = StatsToLine(stats_);
+    Log("master", line);
+    if (options_.stats_fd >= 0) {
+      line += "\n";
+      (void)!::write(options_.stats_fd, line.data(), line.size());
+    }
+  }
+
+  const PreforkOptions& options_;
+  Credentials cred_;
+  UniqueFd listener_;
+  UniqueFd signals_;
+  std::vector<Worker> workers_;
+  std::deque<Conn> pending_;
+  PreforkStats stats_;
+  std::vector<double> latencies_;
+  bool stopping_ = false;
+  bool drill_ = false;
+};
+
+}  // namespace
+
+std::string StatsToLine(const PreforkStats& s) {
+  return absl::StrCat("connections=", s.connections, " handoffs=", s.handoffs,
+                      " reclaims=", s.reclaims, " handbacks=", s.handbacks,
+                      " failures=", s.failures, " worker_deaths=", s.worker_deaths,
+                      " handoff_us_median=", s.handoff_us_median,
+                      " handoff_us_p99=", s.handoff_us_p99);
+}
+
+bool StatsFromLine(const std::string& line, PreforkStats* s) {
+  int found = 0;
+  for (absl::string_view kv : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> p = absl::StrSplit(kv, '=');
+    int64_t* i = nullptr;
+    double* d = nullptr;
+    if (p.first == "connections") i = &s->connections;
+    if (p.first == "handoffs") i = &s->handoffs;
+    if (p.first == "reclaims") i = &s->reclaims;
+    if (p.first == "handbacks") i = &s->handbacks;
+    if (p.first == "failures") i = &s->failures;
+    if (p.first == "worker_deaths") i = &s->worker_deaths;
+    if (p.first == "handoff_us_median") d = &s->handoff_us_median;
+    if (p.first == "handoff_us_p99") d = &s->handoff_us_p99;
+    if (i != nullptr && absl::SimpleAtoi(p.second, i)) ++found;
+    if (d != nullptr && absl::SimpleAtod(p.second, d)) ++found;
+  }
+  return found == 8;
+}
+
+int RunPreforkServer(const PreforkOptions& options) {
+  AcquireOptions acquire;
+  acquire.keytab_path = options.keytab;
+  acquire.trust_path = options.trust;
+  acquire.usage = CredentialUsage::kAccept;
+  absl::StatusOr<Credentials> cred = Credentials::Acquire(acquire);
+  if (!cred.ok()) {
+    Log("master", absl::StrCat("credentials: ", cred.status().ToString()));
+    return 1;
+  }
+  int port = 0;
+  absl::StatusOr<UniqueFd> listener = Listen(options.listen, &port);
+  if (!listener.ok()) {
+    Log("master", listener.status().ToString());
+    return 1;
+  }
+  absl::StatusOr<UniqueFd> signals =
+      InstallSignals({SIGTERM, SIGINT, SIGUSR1, SIGUSR2});
+  if (!signals.ok()) return 1;
+  Log("master", absl::StrCat("listening on ", options.listen, port ? " port " : "",
+                             port ? std::to_string(port) : "", " as ",
+                             cred->name().identity(), " with ", options.workers,
+                             " workers"));
+  if (options.port_fd >= 0) {
+    std::string line = absl::StrCat(port, "\n");
+    (void)!::write(options.port_fd, line.data(), line.size());
+  }
+  Master master(options, std::move(*cred), std::move(*listener), std::move(*signals));
+  return master.Run();
+}
+
+}  // namespace gssx::examples

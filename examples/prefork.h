@@ -1,0 +1,64 @@
+// The pre-fork server behind examples/prefork_server and the demo.
+//
+// The master listens (TCP on loopback, or a Unix path), pre-forks N
+// workers, each connected to it by a transport::Channel (plus a tiny
+// control socket on which an idle worker says "ready"). For each client it
+// accepts, the master runs the GSS handshake (framed tokens, frame.h),
+// sends one wrapped welcome message, and hands the client socket and the
+// established context to an idle worker in one message
+// (gssx::HandOffContext). The worker serves wrapped request/response frames
+// whose sequence numbers continue from the master's. If a worker dies
+// before importing, the master reclaims the context and gives the
+// connection to another worker (the client notices nothing); dead workers
+// are replaced. A worker told to stop (SIGTERM) hands its connection back
+// to the master, which passes it on.
+//
+// Master signals: SIGTERM/SIGINT stop (workers are stopped, connections
+// closed); SIGUSR1 makes the next handoff a fault drill: the chosen worker
+// is stopped, the context sent, the worker SIGKILLed before it can import,
+// and the master reclaims (this is how the demo kills a worker mid-handoff);
+// SIGUSR2 asks one busy worker to stop, so that it hands its connection
+// back (the master passes it on and starts a replacement worker).
+#ifndef GSSX_EXAMPLES_PREFORK_H_
+#define GSSX_EXAMPLES_PREFORK_H_
+
+#include <cstdint>
+#include <string>
+
+namespace gssx::examples {
+
+struct PreforkOptions {
+  // "127.0.0.1:PORT" (PORT may be 0: the kernel picks; it is logged and
+  // written to port_fd) or "unix:/path".
+  std::string listen = "127.0.0.1:0";
+  int workers = 4;
+  std::string keytab;  // the server's identity (gssx keygen)
+  std::string trust;   // the clients it trusts
+  // If >= 0: the bound TCP port (or 0 for unix) is written here as one line.
+  int port_fd = -1;
+  // If >= 0: at exit, the statistics line (Stats::ToLine) is written here.
+  int stats_fd = -1;
+  bool verbose = false;  // a log line per connection
+};
+
+struct PreforkStats {
+  int64_t connections = 0;  // accepted and authenticated
+  int64_t handoffs = 0;     // acknowledged by a worker
+  int64_t reclaims = 0;     // taken back from a worker that did not import
+  int64_t handbacks = 0;    // returned by a stopping worker, passed on
+  int64_t failures = 0;     // connections the server dropped
+  int64_t worker_deaths = 0;
+  double handoff_us_median = 0;
+  double handoff_us_p99 = 0;
+};
+
+// Runs the server until SIGTERM/SIGINT. Returns a process exit code.
+int RunPreforkServer(const PreforkOptions& options);
+
+// "connections=N handoffs=N ..." and back.
+std::string StatsToLine(const PreforkStats& s);
+bool StatsFromLine(const std::string& line, PreforkStats* s);
+
+}  // namespace gssx::examples
+
+#endif  // GSSX_EXAMPLES_PREFORK_H_

@@ -262,7 +262,11 @@ uint32_t GssMajorStatus(const absl::Status& status,
 
 uint32_t GssMinorStatus(const absl::Status& status) {
   const Decoded d = Decode(status);
-  if (d.errno_value != 0) return static_cast<uint32_t>(d.errno_value);
+  // The errno is the minor code only for OS failures; elsewhere (e.g. the
+  // latch's EPERM behind "already imported") the specific minor says more.
+  if (d.errno_value != 0 && (d.minor == 0 || d.kind == ErrorKind::kFailure)) {
+    return static_cast<uint32_t>(d.errno_value);
+  }
   return d.minor;
 }
 

@@ -389,6 +389,19 @@ absl::StatusOr<SecretBuffer> ReadEncryptedToken(
     return MakeError(ErrorKind::kMalformed, "token size exceeds the limit");
   }
   if (absl::Status s = CheckSeals(fd); !s.ok()) return s;
+  // A claim above one pool slot is checked against the real file before
+  // any locked memory is spent on it (a hostile peer could otherwise make
+  // us lock 16 MiB per message). Small tokens skip the fstat.
+  if (expect.file_size > 64 * 1024) {
+    struct stat st;
+    if (Sys().fstat(fd, &st) != 0) return OsError(errno, "fstat(token)");
+    if (static_cast<uint64_t>(st.st_size) != expect.file_size) {
+      return MakeError(ErrorKind::kSizeMismatch,
+                       absl::StrCat("token file is ", st.st_size,
+                                    " bytes, the message says ",
+                                    expect.file_size));
+    }
+  }
   // One pread of one byte more than expected proves the size: the file
   // cannot grow (F_SEAL_GROW), and a short read is the end of the file.
   // Ciphertext goes into locked memory and is decrypted in place.

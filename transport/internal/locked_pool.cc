@@ -39,9 +39,12 @@ class Pool {
     // mlock does not survive fork: the child would hold every inherited
     // secret in swappable memory. Lock the regions again in the child (and
     // keep the mutex consistent across the fork).
-    ::pthread_atfork([] { GetPoolForFork().mu_.Lock(); },
-                     [] { GetPoolForFork().mu_.Unlock(); },
-                     [] { GetPoolForFork().RelockInChild(); });
+    ::pthread_atfork(
+        []() ABSL_NO_THREAD_SAFETY_ANALYSIS { GetPoolForFork().mu_.Lock(); },
+        []() ABSL_NO_THREAD_SAFETY_ANALYSIS { GetPoolForFork().mu_.Unlock(); },
+        []() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+          GetPoolForFork().RelockInChild();
+        });
   }
 
   void* Allocate(size_t size, size_t* slot_size) {
@@ -130,12 +133,15 @@ class Pool {
   void Warn(const char* call, int e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (warned_) return;
     warned_ = true;
+    const bool lock = std::strncmp(call, "mlock", 5) == 0;
     std::fprintf(stderr,
                  "gssx: warning: %s failed for a secret-memory region (%s); "
-                 "secrets there may be swapped. Raise RLIMIT_MEMLOCK "
-                 "(ulimit -l) or grant CAP_IPC_LOCK. Reported once; see "
+                 "%s Reported once; see "
                  "gssx::transport::GetLockedMemoryStats().\n",
-                 call, std::strerror(e));
+                 call, std::strerror(e),
+                 lock ? "secrets there may be swapped. Raise RLIMIT_MEMLOCK "
+                        "(ulimit -l) or grant CAP_IPC_LOCK."
+                      : "secrets there may appear in core dumps.");
   }
 
   absl::Mutex mu_;

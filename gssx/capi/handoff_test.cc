@@ -1,0 +1,6 @@
+// Runs the C tests of handoff_test.c, one gtest case each.
+#include "gssx/capi/testing/c_check_gtest.h"
+
+#define X(fn) GSSX_C_TEST(CApiHandoff, fn)
+#include "gssx/capi/handoff_tests.inc"
+#undef X

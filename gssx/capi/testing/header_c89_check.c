@@ -1,0 +1,62 @@
+/* Compiled with -std=c89 -pedantic-errors: the public headers are C89, and
+   every type, macro and constant they promise is usable from C89. */
+#include <gssapi/gssapi.h>
+#include <gssx/gssx.h>
+
+int gssx_c89_header_check(void);
+
+int gssx_c89_header_check(void) {
+  OM_uint32 minor = 0;
+  gss_buffer_desc empty = GSS_C_EMPTY_BUFFER;
+  gss_OID_desc oid;
+  gss_OID_set_desc set;
+  struct gss_channel_bindings_struct cb;
+  gss_buffer_set_desc buffers;
+  gss_name_t name = GSS_C_NO_NAME;
+  gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+  gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+  gss_qop_t qop = GSS_C_QOP_DEFAULT;
+  gss_cred_usage_t usage = GSS_C_BOTH;
+  gssx_channel_t channel = GSSX_NO_CHANNEL;
+  OM_uint32 (*fns[4])(OM_uint32 *, int, gssx_channel_t *);
+  OM_uint32 flags = GSS_C_DELEG_FLAG | GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
+                    GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG |
+                    GSS_C_ANON_FLAG | GSS_C_PROT_READY_FLAG | GSS_C_TRANS_FLAG;
+  OM_uint32 status = GSS_S_CALL_INACCESSIBLE_READ | GSS_S_BAD_MECH |
+                     GSS_S_CONTINUE_NEEDED | GSS_S_GAP_TOKEN;
+  oid.length = 0;
+  oid.elements = 0;
+  set.count = 0;
+  set.elements = &oid;
+  cb.initiator_addrtype = GSS_C_AF_INET;
+  cb.initiator_address = empty;
+  cb.acceptor_addrtype = GSS_C_AF_NULLADDR;
+  cb.acceptor_address = empty;
+  cb.application_data = empty;
+  buffers.count = 0;
+  buffers.elements = &empty;
+  fns[0] = gssx_channel_open;
+  fns[1] = 0;
+  fns[2] = 0;
+  fns[3] = 0;
+  (void)name;
+  (void)cred;
+  (void)ctx;
+  (void)qop;
+  (void)usage;
+  (void)channel;
+  (void)fns;
+  (void)cb;
+  (void)buffers;
+  (void)set;
+  (void)minor;
+  if (GSS_ERROR(status) == 0 || GSS_CALLING_ERROR(status) == 0 ||
+      GSS_ROUTINE_ERROR(status) != GSS_S_BAD_MECH ||
+      GSS_SUPPLEMENTARY_INFO(status) !=
+          (GSS_S_CONTINUE_NEEDED | GSS_S_GAP_TOKEN) ||
+      flags != 511 || GSS_C_INDEFINITE != 0xfffffffful ||
+      GSS_C_NT_USER_NAME == GSS_C_NO_OID) {
+    return 1;
+  }
+  return 0;
+}

@@ -386,6 +386,74 @@ void raw_fd_across_fork_imports_exactly_once(void) {
   delete_both(&init, &acc);
 }
 
+/* Four forked children inherit the same token fd and race to import it
+   once released together: exactly one wins each round, the other three are
+   told "already imported" (GSS_S_NO_CONTEXT). 1,000 rounds. */
+struct racer_args {
+  int token_fd;
+  int start_fd; /* one byte each: go */
+};
+
+static int racer(void *arg) {
+  const struct racer_args *a = (const struct racer_args *)arg;
+  OM_uint32 minor = 0;
+  gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+  OM_uint32 major;
+  char go;
+  if (read(a->start_fd, &go, 1) != 1) return 3;
+  major = gssx_import_sec_context_fd(&minor, a->token_fd, &ctx);
+  if (major == GSS_S_COMPLETE) {
+    gss_delete_sec_context(&minor, &ctx, GSS_C_NO_BUFFER);
+    return 0;
+  }
+  if (major == GSS_S_NO_CONTEXT && minor_mentions(minor, "already imported")) {
+    return 1;
+  }
+  return 2;
+}
+
+void four_children_race_one_fd_exactly_one_imports(void) {
+  enum { kRacers = 4, kRounds = 1000 };
+  int round, i, bad_rounds = 0, wins = 0, losses = 0, others = 0;
+  for (round = 0; round < kRounds; ++round) {
+    OM_uint32 minor = 0;
+    gss_ctx_id_t init, acc;
+    int fd = -1, start[2], children[kRacers], won = 0;
+    struct racer_args args;
+    REQUIRE(establish(&init, &acc));
+    REQUIRE_GSS(gssx_export_sec_context_fd(&minor, &init, &fd), GSS_S_COMPLETE);
+    REQUIRE(pipe2(start, O_CLOEXEC) == 0);
+    args.token_fd = fd;
+    args.start_fd = start[0];
+    for (i = 0; i < kRacers; ++i) {
+      children[i] = gssx_c_start_child(racer, &args);
+      REQUIRE(children[i] >= 0);
+    }
+    REQUIRE(write(start[1], "gggg", kRacers) == kRacers);
+    for (i = 0; i < kRacers; ++i) {
+      int code = gssx_c_wait_child(children[i], 30);
+      if (code == 0) {
+        ++won;
+        ++wins;
+      } else if (code == 1) {
+        ++losses;
+      } else {
+        ++others;
+      }
+    }
+    if (won != 1) ++bad_rounds;
+    close(start[0]);
+    close(start[1]);
+    close(fd);
+    delete_both(&init, &acc);
+  }
+  printf("fd race: %d rounds x %d children: %d imports, %d already-imported, "
+         "%d other\n", kRounds, kRacers, wins, losses, others);
+  CHECK_EQ_U64((uint64_t)bad_rounds, 0);
+  CHECK_EQ_U64((uint64_t)wins, kRounds);
+  CHECK_EQ_U64((uint64_t)losses, (uint64_t)kRounds * (kRacers - 1));
+}
+
 void raw_fd_import_refuses_what_is_not_a_token(void) {
   OM_uint32 minor = 0;
   gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;

@@ -18,7 +18,7 @@ def count(top, labels):
     failures = []
     for label in labels:
         # //pkg/sub:name -> TESTLOGS/pkg/sub/name/test.xml
-        rel = label.lstrip("/").replace(":", "/")
+        rel = label.lstrip("/").replace(":", "/").lstrip("/")
         root = os.path.join(top, rel)
         path = os.path.join(root, "test.xml")
         if not os.path.exists(path):

@@ -85,6 +85,7 @@ absl::Status RunClientConnection(const Credentials& cred,
     return absl::DataLossError("unexpected welcome message");
   }
   for (int i = 0; i < options.requests; ++i) {
+    if (options.before_request) options.before_request(i);
     std::string text = absl::StrCat("request ", i);
     absl::StatusOr<WrapResult> req = ctx.Wrap(Bytes(text), /*confidential=*/true);
     if (!req.ok()) return req.status();

@@ -4,6 +4,7 @@
 #ifndef GSSX_EXAMPLES_CLIENT_H_
 #define GSSX_EXAMPLES_CLIENT_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -15,6 +16,9 @@ struct ClientOptions {
   std::string connect;  // "127.0.0.1:PORT" or "unix:/path"
   std::string service = "demo@localhost";  // the server's identity
   int requests = 10;
+  // If set, called before request i (0-based) is sent: tests pause here
+  // until the server has done something (e.g. handed the connection back).
+  std::function<void(int request)> before_request;
 };
 
 // One connection. *requests_ok counts the verified replies.

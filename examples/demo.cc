@@ -131,7 +131,7 @@ int Main() {
   ::waitpid(master, &status, 0);
   PreforkStats st;
   const bool have_stats = StatsFromLine(line, &st);
-  std::system(absl::StrCat("rm -rf '", d, "'").c_str());
+  (void)!std::system(absl::StrCat("rm -rf '", d, "'").c_str());
 
   const int64_t all_failures = failures.load() + (have_stats ? st.failures : 1);
   std::printf("\ngssx demo: pre-fork server, %d workers, %d connections x %d "

@@ -13,23 +13,32 @@ namespace gssx::examples {
 namespace {
 
 // Reads exactly out.size() bytes. *got says how many arrived before EOF.
+// Tries the socket first and polls only when it has nothing yet: a
+// request that is already there costs one recv, not a poll and a recv.
 absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline,
                          size_t* got) {
   *got = 0;
   while (*got < out.size()) {
-    if (deadline != absl::InfiniteFuture()) {
-      struct pollfd p = {fd, POLLIN, 0};
-      int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-      int n = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, ms)));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return absl::ErrnoToStatus(errno, "poll");
-      if (n == 0) return absl::DeadlineExceededError("frame: timed out");
+    ssize_t n = ::recv(fd, out.data() + *got, out.size() - *got, MSG_DONTWAIT);
+    if (n > 0) {
+      *got += static_cast<size_t>(n);
+      continue;
     }
-    ssize_t n = ::read(fd, out.data() + *got, out.size() - *got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::ErrnoToStatus(errno, "read");
     if (n == 0) return absl::OkStatus();  // EOF; *got tells
-    *got += static_cast<size_t>(n);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      return absl::ErrnoToStatus(errno, "recv");
+    }
+    int timeout_ms = -1;
+    if (deadline != absl::InfiniteFuture()) {
+      int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, 1 << 30));
+    }
+    struct pollfd p = {fd, POLLIN, 0};
+    int r = ::poll(&p, 1, timeout_ms);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return absl::ErrnoToStatus(errno, "poll");
+    if (r == 0) return absl::DeadlineExceededError("frame: timed out");
   }
   return absl::OkStatus();
 }

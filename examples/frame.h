@@ -1,5 +1,7 @@
 // Length-prefixed frames over a stream socket, for the example programs:
 // 4-byte big-endian length, then the bytes. At most kMaxFrame bytes.
+// `fd` must be a socket (reads use recv with MSG_DONTWAIT and poll only
+// when nothing has arrived yet; blocking or not, either works).
 #ifndef GSSX_EXAMPLES_FRAME_H_
 #define GSSX_EXAMPLES_FRAME_H_
 

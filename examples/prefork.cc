@@ -1,18 +1,13 @@
 #include "examples/prefork.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -23,7 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "examples/frame.h"
+#include "examples/serve.h"
+#include "examples/server_util.h"
 #include "gssx/context.h"
 #include "gssx/credentials.h"
 #include "gssx/handoff.h"
@@ -36,83 +32,6 @@ namespace {
 
 using transport::Channel;
 using transport::UniqueFd;
-
-int g_signal_pipe = -1;
-
-void OnSignal(int sig) {
-  int saved = errno;
-  unsigned char b = static_cast<unsigned char>(sig);
-  (void)!::write(g_signal_pipe, &b, 1);
-  errno = saved;
-}
-
-// A self-pipe for the signals this process handles; both ends CLOEXEC and
-// non-blocking.
-absl::StatusOr<UniqueFd> InstallSignals(std::initializer_list<int> sigs) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
-    return absl::ErrnoToStatus(errno, "pipe2");
-  }
-  if (g_signal_pipe >= 0) ::close(g_signal_pipe);
-  g_signal_pipe = p[1];
-  struct sigaction sa = {};
-  sa.sa_handler = OnSignal;
-  sa.sa_flags = SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  for (int s : sigs) ::sigaction(s, &sa, nullptr);
-  return UniqueFd(p[0]);
-}
-
-void Log(const char* who, const std::string& line) {
-  std::fprintf(stderr, "[%s %d] %s\n", who, ::getpid(), line.c_str());
-}
-
-absl::StatusOr<UniqueFd> Listen(const std::string& spec, int* port) {
-  *port = 0;
-  if (absl::StartsWith(spec, "unix:")) {
-    std::string path = spec.substr(5);
-    sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof addr.sun_path) {
-      return absl::InvalidArgumentError("bad unix socket path");
-    }
-    std::memcpy(addr.sun_path, path.data(), path.size());
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) return absl::ErrnoToStatus(errno, "socket");
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("bind ", path));
-    }
-    if (::listen(fd.get(), 128) != 0) return absl::ErrnoToStatus(errno, "listen");
-    return fd;
-  }
-  std::vector<std::string> parts = absl::StrSplit(spec, ':');
-  int p = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &p) || p < 0 || p > 65535) {
-    return absl::InvalidArgumentError("listen address must be HOST:PORT or unix:PATH");
-  }
-  sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(p));
-  if (::inet_pton(AF_INET, parts[0].c_str(), &addr.sin_addr) != 1) {
-    return absl::InvalidArgumentError("listen host must be an IPv4 address");
-  }
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return absl::ErrnoToStatus(errno, "socket");
-  int one = 1;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("bind ", spec));
-  }
-  if (::listen(fd.get(), 256) != 0) return absl::ErrnoToStatus(errno, "listen");
-  socklen_t len = sizeof addr;
-  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-  *port = ntohs(addr.sin_port);
-  return fd;
-}
-
-std::vector<uint8_t> Bytes(const std::string& s) {
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
 
 // ------------------------------------------------------------------ worker
 
@@ -127,22 +46,12 @@ bool Serve(Context& ctx, int client, int signals, bool verbose) {
       return true;
     }
     if (p[1].revents & POLLIN) return false;
-    absl::StatusOr<std::vector<uint8_t>> frame = ReadFrame(client, absl::Seconds(30));
-    if (!frame.ok()) {
-      if (!absl::IsNotFound(frame.status())) {
-        Log("worker", absl::StrCat("connection read: ", frame.status().ToString()));
-      }
+    absl::Status s = ServeOneRequest(ctx, client);
+    if (absl::IsNotFound(s)) break;
+    if (!s.ok()) {
+      Log("worker", absl::StrCat("closing the connection: ", s.ToString()));
       break;
     }
-    absl::StatusOr<UnwrapResult> req = ctx.Unwrap(*frame);
-    if (!req.ok() || req->supplementary != 0) {
-      Log("worker", "request failed to verify; closing the connection");
-      break;
-    }
-    std::string text(req->message.begin(), req->message.end());
-    std::string reply = absl::StrCat("re: ", text);
-    absl::StatusOr<WrapResult> w = ctx.Wrap(Bytes(reply), /*confidential=*/true);
-    if (!w.ok() || !WriteFrame(client, w->token).ok()) break;
     ++served;
   }
   if (verbose) Log("worker", absl::StrCat("connection done, ", served, " requests"));
@@ -150,16 +59,17 @@ bool Serve(Context& ctx, int client, int signals, bool verbose) {
 }
 
 int WorkerMain(Channel channel, UniqueFd control, bool verbose) {
-  absl::StatusOr<UniqueFd> signals = InstallSignals({SIGTERM, SIGINT});
+  absl::StatusOr<int> signals = InstallSignalPipe({SIGTERM, SIGINT});
   if (!signals.ok()) return 1;
   ::signal(SIGUSR1, SIG_DFL);
+  ::signal(SIGCHLD, SIG_DFL);
   ::signal(SIGUSR2, SIG_DFL);
   for (;;) {
     const char ready = 'R';
     if (::send(control.get(), &ready, 1, MSG_NOSIGNAL) != 1) return 0;  // master gone
     if (!channel.HasQueuedHandoff()) {
       struct pollfd p[2] = {{channel.fd(), POLLIN, 0},
-                            {signals->get(), POLLIN, 0}};
+                            {*signals, POLLIN, 0}};
       int n;
       do {
         n = ::poll(p, 2, -1);  // a signal interrupts: its byte is in the pipe
@@ -177,7 +87,7 @@ int WorkerMain(Channel channel, UniqueFd control, bool verbose) {
     }
     if (r->fds.size() != 1) continue;
     if (verbose) Log("worker", "imported a context and its client socket");
-    if (!Serve(r->context, r->fds[0].get(), signals->get(), verbose)) {
+    if (!Serve(r->context, r->fds[0].get(), *signals, verbose)) {
       // Asked to stop mid-connection: hand it back rather than drop it.
       absl::StatusOr<Delivery> back =
           HandOffContext(channel, r->context, {r->fds[0].get()});
@@ -206,11 +116,11 @@ struct Conn {
 class Master {
  public:
   Master(const PreforkOptions& options, Credentials cred, UniqueFd listener,
-         UniqueFd signals)
+         int signals)
       : options_(options),
         cred_(std::move(cred)),
         listener_(std::move(listener)),
-        signals_(std::move(signals)) {}
+        signals_(signals) {}
 
   int Run() {
     for (int i = 0; i < options_.workers; ++i) {
@@ -220,11 +130,13 @@ class Master {
       Dispatch();
       std::vector<struct pollfd> fds;
       fds.push_back({listener_.get(), POLLIN, 0});
-      fds.push_back({signals_.get(), POLLIN, 0});
+      fds.push_back({signals_, POLLIN, 0});
       for (auto& w : workers_) {
         fds.push_back({w.control.get(), POLLIN, 0});
         fds.push_back({w.channel->fd(), POLLIN, 0});
       }
+      const size_t first_served = fds.size();
+      for (auto& c : served_) fds.push_back({c.fd.get(), POLLIN, 0});
       int timeout = -1;
       for (auto& w : workers_) {
         if (w.channel->HasQueuedHandoff()) timeout = 0;
@@ -237,6 +149,7 @@ class Master {
       for (size_t i = 0; i < workers_.size(); ++i) {
         HandleWorker(i, fds[2 + 2 * i].revents, fds[3 + 2 * i].revents);
       }
+      ServeReady(absl::MakeConstSpan(fds).subspan(first_served));
       Reap();
       if (fds[0].revents & POLLIN) AcceptOne();
     }
@@ -261,7 +174,6 @@ class Master {
       // Keep only this worker's ends: the listener, the other workers'
       // channels and the pending connections are the master's.
       listener_.Reset();
-      signals_.Reset();
       workers_.clear();
       pending_.clear();
       ch->first.Reset();
@@ -289,20 +201,27 @@ class Master {
   }
 
   void HandleSignals() {
-    unsigned char sig[16];
-    ssize_t n;
-    while ((n = ::read(signals_.get(), sig, sizeof sig)) > 0) {
-      for (ssize_t i = 0; i < n; ++i) {
-        if (sig[i] == SIGTERM || sig[i] == SIGINT) stopping_ = true;
-        if (sig[i] == SIGUSR1) drill_ = true;
-        if (sig[i] == SIGUSR2) StopOneBusyWorker();
-      }
+    for (int sig : ReadSignals(signals_)) {
+      if (sig == SIGTERM || sig == SIGINT) stopping_ = true;
+      if (sig == SIGUSR1) drill_ = true;
+      if (sig == SIGUSR2) StopOneBusyWorker();
+      if (sig == SIGCHLD) child_exited_ = true;
     }
   }
 
   // Asks a worker that is serving a connection to stop: it hands the
   // connection back, the master passes it on and starts a replacement.
   void StopOneBusyWorker() {
+    // A worker that has just finished may have said "ready" already: read
+    // those first, so that the one asked to stop really has a connection.
+    // (It can still finish in between; then it stops idle, and a handoff
+    // racing with that is reclaimed like any other.)
+    for (auto& w : workers_) {
+      char b[16];
+      if (w.pid > 0 && ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT) > 0) {
+        w.idle = true;
+      }
+    }
     for (auto& w : workers_) {
       if (w.pid > 0 && !w.idle) {
         Log("master", absl::StrCat("asking busy worker ", w.pid, " to stop"));
@@ -351,10 +270,12 @@ class Master {
     w.pid = -1;
   }
 
+  // Reaps exited workers (only after a SIGCHLD: no waitpid per loop) and
+  // replaces the dead ones.
   void Reap() {
     int status;
     pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+    while (child_exited_ && (pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
       for (auto& w : workers_) {
         if (w.pid == pid) {
           Log("master", absl::StrCat("worker ", pid, " exited"));
@@ -367,45 +288,64 @@ class Master {
     workers_.erase(std::remove_if(workers_.begin(), workers_.end(),
                                   [](const Worker& w) { return w.pid < 0; }),
                    workers_.end());
+    child_exited_ = false;
     for (size_t i = workers_.size(); i < before && !stopping_; ++i) Spawn();
   }
 
   void AcceptOne() {
     UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!client.valid()) return;
-    absl::StatusOr<std::vector<uint8_t>> init = ReadFrame(client.get(), absl::Seconds(10));
-    if (!init.ok()) {
+    absl::StatusOr<Context> ctx = AuthenticateClient(cred_, client.get());
+    if (!ctx.ok()) {
       ++stats_.failures;
-      Log("master", absl::StrCat("handshake read: ", init.status().ToString()));
-      return;
-    }
-    absl::StatusOr<HandshakeStep> acc = Context::Accept(cred_, *init);
-    if (!acc.ok()) {
-      ++stats_.failures;
-      Log("master", absl::StrCat("handshake refused: ", acc.status().ToString()));
-      return;
-    }
-    if (!WriteFrame(client.get(), acc->output_token).ok()) {
-      ++stats_.failures;
-      return;
-    }
-    // One message from the master, so the worker's sequence numbers visibly
-    // continue where the master's stopped.
-    absl::StatusOr<WrapResult> hello = acc->context.Wrap(Bytes("welcome"), true);
-    if (!hello.ok() || !WriteFrame(client.get(), hello->token).ok()) {
-      ++stats_.failures;
+      Log("master", absl::StrCat("handshake: ", ctx.status().ToString()));
       return;
     }
     ++stats_.connections;
     if (options_.verbose) {
-      absl::StatusOr<ContextInfo> info = acc->context.Inquire();
+      absl::StatusOr<ContextInfo> info = ctx->Inquire();
       Log("master", absl::StrCat("authenticated ",
                                  info.ok() ? info->source.identity() : "?"));
     }
-    pending_.push_back(Conn{std::move(acc->context), std::move(client)});
+    pending_.push_back(Conn{std::move(*ctx), std::move(client)});
+  }
+
+  // workers = 0: the master answers requests itself, with the same
+  // ServeOneRequest the workers run (a baseline without handoff).
+  void ServeReady(absl::Span<const struct pollfd> ready) {
+    // served_ is only appended to (by Dispatch) outside this loop, so
+    // ready[i] still describes served_[i].
+    std::vector<bool> done(served_.size(), false);
+    for (size_t i = 0; i < ready.size(); ++i) {
+      if (ready[i].revents == 0) continue;
+      absl::Status s = ServeOneRequest(served_[i].ctx, served_[i].fd.get());
+      if (s.ok()) continue;
+      if (!absl::IsNotFound(s)) {
+        Log("master", absl::StrCat("closing a connection: ", s.ToString()));
+      }
+      done[i] = true;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < served_.size(); ++i) {
+      if (done[i]) continue;
+      if (kept != i) served_[kept] = std::move(served_[i]);
+      ++kept;
+    }
+    served_.resize(kept);  // closes the finished connections
   }
 
   void Dispatch() {
+    if (options_.workers == 0) {
+      if (drill_) {
+        drill_ = false;
+        Log("master", "drill ignored: no workers (the master serves connections)");
+      }
+      while (!pending_.empty()) {
+        served_.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+      return;
+    }
     while (!pending_.empty()) {
       Worker* w = nullptr;
       for (auto& cand : workers_) {
@@ -456,11 +396,15 @@ class Master {
     Log("master", "stopping");
     for (auto& w : workers_) {
       if (w.pid > 0) ::kill(w.pid, SIGTERM);
+      // A worker stopped mid-connection tries to hand it back; with the
+      // channel closed it learns at once that nobody takes it, instead of
+      // waiting out its ack timeout.
+      w.channel.reset();
     }
     for (auto& w : workers_) {
       if (w.pid > 0) ::waitpid(w.pid, nullptr, 0);
     }
-    stats_.failures += static_cast<int64_t>(pending_.size());
+    stats_.failures += static_cast<int64_t>(pending_.size() + served_.size());
     if (!latencies_.empty()) {
       std::sort(latencies_.begin(), latencies_.end());
       stats_.handoff_us_median = latencies_[latencies_.size() / 2];
@@ -478,13 +422,15 @@ class Master {
   const PreforkOptions& options_;
   Credentials cred_;
   UniqueFd listener_;
-  UniqueFd signals_;
+  int signals_;  // the self-pipe (server_util.h owns it)
   std::vector<Worker> workers_;
   std::deque<Conn> pending_;
+  std::vector<Conn> served_;  // workers = 0 only
   PreforkStats stats_;
   std::vector<double> latencies_;
   bool stopping_ = false;
   bool drill_ = false;
+  bool child_exited_ = false;  // SIGCHLD seen, not yet reaped
 };
 
 }  // namespace
@@ -533,18 +479,20 @@ int RunPreforkServer(const PreforkOptions& options) {
     Log("master", listener.status().ToString());
     return 1;
   }
-  absl::StatusOr<UniqueFd> signals =
-      InstallSignals({SIGTERM, SIGINT, SIGUSR1, SIGUSR2});
+  absl::StatusOr<int> signals =
+      InstallSignalPipe({SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD});
   if (!signals.ok()) return 1;
   Log("master", absl::StrCat("listening on ", options.listen, port ? " port " : "",
                              port ? std::to_string(port) : "", " as ",
-                             cred->name().identity(), " with ", options.workers,
-                             " workers"));
+                             cred->name().identity(),
+                             options.workers > 0
+                                 ? absl::StrCat(" with ", options.workers, " workers")
+                                 : " (no workers: the master serves connections)"));
   if (options.port_fd >= 0) {
     std::string line = absl::StrCat(port, "\n");
     (void)!::write(options.port_fd, line.data(), line.size());
   }
-  Master master(options, std::move(*cred), std::move(*listener), std::move(*signals));
+  Master master(options, std::move(*cred), std::move(*listener), *signals);
   return master.Run();
 }
 

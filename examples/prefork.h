@@ -13,6 +13,11 @@
 // are replaced. A worker told to stop (SIGTERM) hands its connection back
 // to the master, which passes it on.
 //
+// With workers = 0 there is no handoff at all: the master serves every
+// connection itself, multiplexed in its poll loop, with the same request
+// code the workers run (serve.h). That mode exists as the baseline for
+// //examples:handoff_load; it is not how anyone should run the server.
+//
 // Master signals: SIGTERM/SIGINT stop (workers are stopped, connections
 // closed); SIGUSR1 makes the next handoff a fault drill: the chosen worker
 // is stopped, the context sent, the worker SIGKILLed before it can import,
@@ -31,6 +36,7 @@ struct PreforkOptions {
   // "127.0.0.1:PORT" (PORT may be 0: the kernel picks; it is logged and
   // written to port_fd) or "unix:/path".
   std::string listen = "127.0.0.1:0";
+  // Pre-forked workers; 0: no handoff, the master serves connections.
   int workers = 4;
   std::string keytab;  // the server's identity (gssx keygen)
   std::string trust;   // the clients it trusts

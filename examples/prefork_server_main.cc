@@ -17,7 +17,9 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "HOST:PORT (PORT 0: any free port, printed) or unix:PATH");
-ABSL_FLAG(int, workers, 4, "number of pre-forked workers");
+ABSL_FLAG(int, workers, 4,
+          "number of pre-forked workers; 0: no handoff, the master serves "
+          "every connection itself (a benchmark baseline)");
 ABSL_FLAG(std::string, keytab, "", "the server's keytab (gssx keygen)");
 ABSL_FLAG(std::string, trust, "", "trust file naming the clients");
 ABSL_FLAG(int, port_fd, -1, "write the bound port to this fd (for harnesses)");
@@ -38,9 +40,9 @@ int main(int argc, char** argv) {
   o.port_fd = absl::GetFlag(FLAGS_port_fd);
   o.stats_fd = absl::GetFlag(FLAGS_stats_fd);
   o.verbose = absl::GetFlag(FLAGS_verbose);
-  if (o.keytab.empty() || o.trust.empty() || o.workers < 1) {
-    std::fprintf(stderr, "prefork_server: --keytab, --trust and --workers >= 1 "
-                         "are required (--help)\n");
+  if (o.keytab.empty() || o.trust.empty() || o.workers < 0) {
+    std::fprintf(stderr, "prefork_server: --keytab and --trust are required, "
+                         "--workers must be >= 0 (--help)\n");
     return 2;
   }
   return gssx::examples::RunPreforkServer(o);

@@ -1,0 +1,56 @@
+// The server side of the example protocol (the client side is client.h),
+// shared by every example server so that they differ only in where the
+// context lives:
+//  1. AuthenticateClient: the client sends its init token in a frame
+//     (frame.h), the server answers with its accept token in a frame and
+//     then one wrapped "welcome" frame. The caller then owns an established
+//     acceptor context whose next send sequence number is 1.
+//  2. ServeOneRequest, repeatedly: read one wrapped request frame, unwrap
+//     it (it must verify with no replay/gap bits), answer with a wrapped
+//     "re: <request>" frame.
+// Used by the pre-fork master and workers (prefork.h; the master alone
+// when workers = 0), the fork/exec server and its session binary.
+//
+//   absl::StatusOr<Context> ctx = AuthenticateClient(cred, client_fd);
+//   for (;;) {
+//     absl::Status s = ServeOneRequest(ctx, client_fd);
+//     if (absl::IsNotFound(s)) break;   // the client closed: done
+//     if (!s.ok()) { log(s); break; }   // drop the connection
+//   }
+//
+// Thread safety: as Context (one thread at a time per context).
+#ifndef GSSX_EXAMPLES_SERVE_H_
+#define GSSX_EXAMPLES_SERVE_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "gssx/context.h"
+#include "gssx/credentials.h"
+
+namespace gssx::examples {
+
+// How long the client has to send its init token.
+inline constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
+
+// Step 1 on `client` (a connected stream socket the caller owns). Errors:
+// the frame errors (NotFound if the client closed first, DeadlineExceeded
+// after kHandshakeTimeout), Context::Accept's (an untrusted client, a
+// defective token...), write errors.
+absl::StatusOr<Context> AuthenticateClient(const Credentials& cred, int client);
+
+// How long a request frame, once begun, may take to arrive in full.
+inline constexpr absl::Duration kRequestTimeout = absl::Seconds(30);
+
+// Reads one request from `client` (a connected stream socket the caller
+// owns), answers it. OK: answered. NotFound: the client closed the
+// connection cleanly before a new frame. Otherwise the connection is
+// unusable and the caller should close it: frame errors (DataLoss,
+// DeadlineExceeded, OS errors), the context's unwrap/wrap errors, or
+// DataLoss for a request carrying supplementary bits (replayed, old, out
+// of order).
+absl::Status ServeOneRequest(Context& ctx, int client);
+
+}  // namespace gssx::examples
+
+#endif  // GSSX_EXAMPLES_SERVE_H_

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "testing/capabilities.h"
 #include "testing/child.h"
 #include "testing/status_matchers.h"
 #include "testing/test_identity.h"
@@ -24,11 +25,7 @@ using ::gssx::testing::IsOkAndHolds;
 constexpr int kContexts = 10000;
 
 bool DropIpcLock() {
-  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0) return false;
-  data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
-  return syscall(SYS_capset, &hdr, data) == 0;
+  return ::gssx::testing::DropEffectiveCapability(CAP_IPC_LOCK);
 }
 
 std::vector<uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }

@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "testing/child.h"
 #include "testing/fd_leak.h"
+#include "testing/raw_messages.h"
 #include "testing/status_matchers.h"
 #include "transport/errors.h"
 #include "transport/internal/syscalls.h"
@@ -64,45 +65,12 @@ bool SameFile(int a, int b) {
 // Sends one raw message, for playing a hostile or broken peer.
 void SendRaw(int socket, absl::Span<const uint8_t> body,
              const std::vector<int>& fds) {
-  struct iovec iov = {const_cast<uint8_t*>(body.data()), body.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  std::vector<char> control;
-  if (!fds.empty()) {
-    control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  ASSERT_GE(sendmsg(socket, &msg, MSG_NOSIGNAL), 0) << strerror(errno);
+  ASSERT_EQ(::gssx::testing::SendRawMessage(socket, body, fds), 0);
 }
 
-// A HANDOFF body as channel.cc documents it.
 std::vector<uint8_t> HandoffBody(const TokenExpectation& t, uint16_t extra,
                                  absl::Span<const uint8_t> key) {
-  std::vector<uint8_t> body(112);
-  internal::Writer w(absl::MakeSpan(body));
-  w.Bytes(Bytes("GXCH"));
-  w.U8(1);
-  w.U8(2);
-  w.U16(0);
-  w.Bytes(t.id);
-  w.U64(t.file_size);
-  w.U16(extra);
-  w.U8(static_cast<uint8_t>(t.cipher));
-  w.U8(0);
-  w.U32(0);
-  w.Bytes(t.nonce);
-  w.Bytes(t.tag);
-  w.Bytes(key);
-  EXPECT_TRUE(w.ok());
-  EXPECT_EQ(w.size(), body.size());
-  return body;
+  return ::gssx::testing::HandoffMessageBody(t, extra, key);
 }
 
 TEST(ChannelTest, PairHandsOffTokenAndFds) {

@@ -19,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/child.h"
+#include "testing/raw_messages.h"
 #include "testing/fd_leak.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
@@ -46,43 +47,12 @@ std::vector<uint8_t> Bytes(const std::string& s) {
 // Sends one message by hand; returns errno or 0.
 int SendRaw(int socket, absl::Span<const uint8_t> body,
             const std::vector<int>& fds) {
-  struct iovec iov = {const_cast<uint8_t*>(body.data()), body.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  std::vector<char> control;
-  if (!fds.empty()) {
-    control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  return ::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0 ? errno : 0;
+  return ::gssx::testing::SendRawMessage(socket, body, fds);
 }
 
-// A HANDOFF body (channel.cc's layout, 112 bytes) for a sealed token.
+// A HANDOFF body for a sealed token.
 std::vector<uint8_t> HandoffBody(const SealedToken& t, uint16_t extra_fds) {
-  std::vector<uint8_t> body(112);
-  internal::Writer w(absl::MakeSpan(body));
-  w.Bytes(Bytes("GXCH"));
-  w.U8(1);
-  w.U8(2);
-  w.U16(0);
-  w.Bytes(t.expect.id);
-  w.U64(t.expect.file_size);
-  w.U16(extra_fds);
-  w.U8(static_cast<uint8_t>(t.expect.cipher));
-  w.U8(0);
-  w.U32(0);
-  w.Bytes(t.expect.nonce);
-  w.Bytes(t.expect.tag);
-  w.Bytes(t.key.span());
-  EXPECT_TRUE(w.ok());
-  return body;
+  return ::gssx::testing::HandoffMessageBody(t.expect, extra_fds, t.key.span());
 }
 
 // A child's exit code: 0 if every step worked, else the step that failed.

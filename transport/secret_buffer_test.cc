@@ -15,6 +15,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/capabilities.h"
 #include "testing/child.h"
 #include "testing/status_matchers.h"
 #include "transport/internal/syscalls.h"
@@ -46,11 +47,7 @@ bool AllZero(const SecretBuffer& b) {
 // Drops CAP_IPC_LOCK from the effective set, so RLIMIT_MEMLOCK applies even
 // to root (inside Bazel's sandbox it already does).
 bool DropIpcLock() {
-  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2] = {};
-  if (syscall(SYS_capget, &hdr, data) != 0) return false;
-  data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
-  return syscall(SYS_capset, &hdr, data) == 0;
+  return ::gssx::testing::DropEffectiveCapability(CAP_IPC_LOCK);
 }
 
 TEST(SecretBufferTest, CreateIsZeroedAndTruncateWipesTail) {

@@ -1,5 +1,7 @@
 #include "testing/fuzz/fuzz_util.h"
 
+#include "testing/raw_messages.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -61,29 +63,7 @@ int CountOpenFds() {
 
 int SendRaw(int socket, absl::Span<const uint8_t> body,
             absl::Span<const int> fds) {
-  uint8_t empty = 0;
-  struct iovec iov = {body.empty() ? &empty : const_cast<uint8_t*>(body.data()),
-                      body.size()};
-  struct msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  std::vector<char> control;
-  if (!fds.empty()) {
-    control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  ssize_t n;
-  do {
-    n = ::sendmsg(socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  return n < 0 ? errno : 0;
+  return ::gssx::testing::SendRawMessage(socket, body, fds, /*dont_wait=*/true);
 }
 
 int DrainRaw(int socket) {

@@ -35,12 +35,9 @@ absl::StatusOr<Delivery> HandOffContext(transport::Channel& channel,
                                         Context& ctx,
                                         absl::Span<const int> extra_fds,
                                         const HandOffOptions& options) {
-  // Checks (and fails) without touching the context before it is moved.
-  if (absl::StatusOr<ContextInfo> info = ctx.Inquire(); !info.ok()) {
-    return info.status();
-  }
+  // Export leaves `ctx` untouched on every error (context.h).
   absl::StatusOr<transport::SecretBuffer> token = std::move(ctx).Export();
-  if (!token.ok()) return token.status();  // ctx unchanged
+  if (!token.ok()) return token.status();
   absl::StatusOr<transport::Handoff> sent = channel.Send(token->span(), extra_fds);
   if (!sent.ok()) {
     // Nothing left this process: the export token is still ours.
@@ -77,9 +74,6 @@ absl::StatusOr<ReceivedContext> ReceiveContext(
 }
 
 absl::StatusOr<transport::UniqueFd> ExportContextToFd(Context& ctx) {
-  if (absl::StatusOr<ContextInfo> info = ctx.Inquire(); !info.ok()) {
-    return info.status();
-  }
   absl::StatusOr<transport::SecretBuffer> token = std::move(ctx).Export();
   if (!token.ok()) return token.status();
   absl::StatusOr<transport::UniqueFd> fd = transport::SealRawToken(token->span());

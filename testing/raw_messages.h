@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "transport/memfd_token.h"
+#include "transport/unique_fd.h"
 
 namespace gssx::testing {
 
@@ -18,6 +20,16 @@ namespace gssx::testing {
 // retrying EINTR only; MSG_DONTWAIT if `dont_wait`. Returns 0 or the errno.
 int SendRawMessage(int socket, absl::Span<const uint8_t> body,
                    absl::Span<const int> fds, bool dont_wait = false);
+
+// One message as it arrived: its bytes and the fds it carried.
+struct RawMessage {
+  std::vector<uint8_t> body;
+  std::vector<transport::UniqueFd> fds;
+};
+// Receives one message (up to 4096 bytes and `max_fds` fds; blocking,
+// retrying EINTR) without interpreting it: a relay, or a peer that copies
+// what it was sent. Returns the errno on failure (0 bytes: ECONNRESET).
+absl::StatusOr<RawMessage> ReceiveRawMessage(int socket, size_t max_fds);
 
 // A HANDOFF message body (transport/channel.cc, version 1, 112 bytes)
 // announcing the token `t`, `extra_fds` extra fds, and `key`.

@@ -15,42 +15,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "examples/frame.h"
+#include "examples/server_util.h"
 #include "gssx/context.h"
 #include "transport/unique_fd.h"
 
 namespace gssx::examples {
 namespace {
-
-absl::StatusOr<transport::UniqueFd> Connect(const std::string& spec) {
-  if (absl::StartsWith(spec, "unix:")) {
-    sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    std::string path = spec.substr(5);
-    if (path.empty() || path.size() >= sizeof addr.sun_path) {
-      return absl::InvalidArgumentError("bad unix socket path");
-    }
-    std::memcpy(addr.sun_path, path.data(), path.size());
-    transport::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("connect ", spec));
-    }
-    return fd;
-  }
-  std::vector<std::string> parts = absl::StrSplit(spec, ':');
-  int port = 0;
-  sockaddr_in addr = {};
-  addr.sin_family = AF_INET;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &port) ||
-      ::inet_pton(AF_INET, parts[0].c_str(), &addr.sin_addr) != 1) {
-    return absl::InvalidArgumentError("connect address must be HOST:PORT or unix:PATH");
-  }
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  transport::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("connect ", spec));
-  }
-  return fd;
-}
 
 std::vector<uint8_t> Bytes(const std::string& s) {
   return std::vector<uint8_t>(s.begin(), s.end());

@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "examples/client.h"
 #include "examples/testing/server_process.h"
+#include "examples/testing/test_keys.h"
 #include "gmock/gmock.h"
 #include "gssx/credentials.h"
 #include "gtest/gtest.h"

@@ -17,6 +17,7 @@
 #include "examples/client.h"
 #include "examples/privsep.h"
 #include "examples/testing/server_process.h"
+#include "examples/testing/test_keys.h"
 #include "gmock/gmock.h"
 #include "gssx/credentials.h"
 #include "gtest/gtest.h"

@@ -32,6 +32,10 @@ void Log(absl::string_view who, absl::string_view line);
 // InvalidArgument for a malformed spec; the OS error otherwise.
 absl::StatusOr<transport::UniqueFd> Listen(const std::string& spec, int* port);
 
+// Connects a stream socket (close-on-exec) to "HOST:PORT" (IPv4) or
+// "unix:PATH". InvalidArgument for a malformed spec; the OS error otherwise.
+absl::StatusOr<transport::UniqueFd> Connect(const std::string& spec);
+
 // Routes `signals` to a self-pipe (SA_RESTART; SIGCHLD also SA_NOCLDSTOP)
 // and returns its read end (close-on-exec, non-blocking): one byte, the
 // signal number, per delivery. The pipe belongs to this module and lives

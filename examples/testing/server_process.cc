@@ -22,7 +22,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "gssx/keygen.h"
 
 namespace gssx::examples::testing {
 namespace {
@@ -109,22 +108,6 @@ std::string MakeTempDir(absl::string_view name) {
   return templ;
 }
 
-absl::StatusOr<TestKeys> MakeTestKeys(const std::string& dir) {
-  TestKeys k;
-  k.server_keytab = dir + "/server.keytab";
-  k.server_trust = dir + "/server.trust";
-  k.client_keytab = dir + "/client.keytab";
-  k.client_trust = dir + "/client.trust";
-  // The server's identity, trusted by the client; the client's, by the server.
-  if (auto r = Keygen("demo@localhost", k.server_keytab, k.client_trust); !r.ok()) {
-    return r.status();
-  }
-  if (auto r = Keygen("alice", k.client_keytab, k.server_trust); !r.ok()) {
-    return r.status();
-  }
-  return k;
-}
-
 int64_t ServerExit::Stat(const std::string& key) const {
   auto it = stats.find(key);
   int64_t v;
@@ -139,8 +122,11 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
     return absl::ErrnoToStatus(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
   }
+  // Children the test had before (e.g. a test KDC) are not the server's.
+  std::vector<pid_t> before = OurChildren();
   const absl::Time deadline = absl::Now() + timeout;
   std::unique_ptr<ServerProcess> s(new ServerProcess());
+  s->preexisting_ = std::move(before);
   UniqueFd port_r, port_w, stats_w, log_w;
   for (absl::Status st : {MakePipe(&port_r, &port_w), MakePipe(&s->stats_, &stats_w),
                           MakePipe(&s->log_, &log_w),
@@ -241,6 +227,17 @@ std::vector<std::string> ServerProcess::LogLinesWith(absl::string_view text) {
   return out;
 }
 
+std::vector<pid_t> ServerProcess::ServersLeftovers() const {
+  std::vector<pid_t> out;
+  for (pid_t pid : OurChildren()) {
+    if (std::find(preexisting_.begin(), preexisting_.end(), pid) ==
+        preexisting_.end()) {
+      out.push_back(pid);
+    }
+  }
+  return out;
+}
+
 absl::Status ServerProcess::CheckNoDescendants(absl::Duration timeout) {
   // The server's stderr pipe is shared by every process it started: EOF
   // means they have all exited (or closed stderr, which ours never do).
@@ -250,7 +247,7 @@ absl::Status ServerProcess::CheckNoDescendants(absl::Duration timeout) {
     mu_.AwaitWithTimeout(absl::Condition(&log_closed_), timeout);
     closed = log_closed_;
   }
-  std::vector<pid_t> left = OurChildren();
+  std::vector<pid_t> left = ServersLeftovers();
   KillAndReap(left);
   if (!left.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -289,7 +286,7 @@ absl::StatusOr<ServerExit> ServerProcess::Stop(absl::Duration timeout) {
 ServerProcess::~ServerProcess() {
   if (child_ && child_->pid() > 0) {
     (void)child_->Kill();
-    KillAndReap(OurChildren());  // its workers or sessions, now orphans
+    KillAndReap(ServersLeftovers());  // its workers or sessions, now orphans
   }
   if (stop_reader_w_.valid()) (void)!::write(stop_reader_w_.get(), "x", 1);
   if (reader_.joinable()) reader_.join();

@@ -49,13 +49,6 @@ namespace gssx::examples::testing {
 // TEST_SRCDIR/TEST_WORKSPACE/<path>, e.g. "examples/prefork_server".
 std::string RunfilesPath(absl::string_view path);
 
-// Key files for a server "demo@localhost" and a client "alice", each
-// trusting the other, made with gssx::Keygen in `dir`.
-struct TestKeys {
-  std::string server_keytab, server_trust, client_keytab, client_trust;
-};
-absl::StatusOr<TestKeys> MakeTestKeys(const std::string& dir);
-
 // A fresh directory under TEST_TMPDIR.
 std::string MakeTempDir(absl::string_view name);
 
@@ -97,8 +90,11 @@ class ServerProcess {
   ServerProcess() = default;
   void ReadLog();
   absl::Status CheckNoDescendants(absl::Duration timeout);
+  // Our children now, less those we had before Start.
+  std::vector<pid_t> ServersLeftovers() const;
 
   std::optional<gssx::testing::ForkedChild> child_;
+  std::vector<pid_t> preexisting_;  // our children before Start
   int port_ = 0;
   transport::UniqueFd stats_;
   transport::UniqueFd log_;

@@ -11,12 +11,14 @@
 //   channel:     HandOffMitContext to a worker process — export, seal into
 //                a memfd under a one-time key, send, the worker's
 //                ReceiveMitContext (verify, decrypt, gss_import_sec_context,
-//                latch, ack) — until the ack is back. The worker then hands
-//                the context back (not timed), so every round moves the
-//                same live context.
+//                latch, ack) — until the ack is back. Then the parent tells
+//                the worker (a byte on a pipe) to hand the context back,
+//                outside the timed interval, so every round moves the same
+//                live context.
 // Both with the two processes pinned to one CPU and unpinned; medians and
 // p99 in microseconds. The context is checked with a wrap/unwrap before
 // and after. Last line: channel / in-process, pinned medians.
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,9 +112,10 @@ Stats InProcess(MitContext& ctx, bool pinned) {
   return Summarize(std::move(us));
 }
 
-// The worker: imports what arrives and hands it straight back, until the
-// channel closes.
-int Worker(transport::UniqueFd socket) {
+// The worker: imports what arrives and, when the parent says so on `go`
+// (after it stopped its clock: the return leg must not run inside the
+// timed interval), hands it back; until the channel closes.
+int Worker(transport::UniqueFd socket, transport::UniqueFd go) {
   absl::StatusOr<transport::Channel> ch = transport::Channel::Open(std::move(socket));
   if (!ch.ok()) return 1;
   for (;;) {
@@ -122,6 +125,8 @@ int Worker(transport::UniqueFd socket) {
                  ? 0
                  : 2;
     }
+    char byte;
+    if (::read(go.get(), &byte, 1) != 1) return 4;
     absl::StatusOr<Delivery> back = HandOffMitContext(*ch, r->context, {});
     if (!back.ok()) return 3;
   }
@@ -132,13 +137,18 @@ Stats ThroughChannel(MitContext& ctx, bool pinned) {
   absl::StatusOr<std::pair<transport::UniqueFd, transport::UniqueFd>> ends =
       transport::MakeSocketPair();
   if (!ends.ok()) Die("socketpair", ends.status());
+  int go_pipe[2];
+  if (::pipe2(go_pipe, O_CLOEXEC) != 0) Die("pipe", absl::ErrnoToStatus(errno, "pipe2"));
+  transport::UniqueFd go_r(go_pipe[0]), go_w(go_pipe[1]);
   pid_t pid = ::fork();
   if (pid < 0) Die("fork", absl::ErrnoToStatus(errno, "fork"));
   if (pid == 0) {
     ends->first.Reset();
-    ::_exit(Worker(std::move(ends->second)));
+    go_w.Reset();
+    ::_exit(Worker(std::move(ends->second), std::move(go_r)));
   }
   ends->second.Reset();
+  go_r.Reset();
   absl::StatusOr<transport::Channel> ch =
       transport::Channel::Open(std::move(ends->first));
   if (!ch.ok()) Die("channel", ch.status());
@@ -154,6 +164,7 @@ Stats ThroughChannel(MitContext& ctx, bool pinned) {
       Die("handoff", d.ok() ? absl::InternalError("not acknowledged") : d.status());
     }
     if (i >= warmup) us.push_back(t);
+    if (::write(go_w.get(), "g", 1) != 1) Die("go", absl::ErrnoToStatus(errno, "write"));
     absl::StatusOr<ReceivedMitContext> back = ReceiveMitContext(*ch);
     if (!back.ok()) Die("hand back", back.status());
     ctx = std::move(back->context);

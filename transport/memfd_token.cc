@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "transport/errors.h"
+#include "transport/internal/csprng.h"
 #include "transport/internal/retry.h"
 #include "transport/internal/syscalls.h"
 #include "transport/internal/wire.h"
@@ -318,11 +319,13 @@ absl::StatusOr<SealedToken> SealEncryptedToken(
     return MakeError(ErrorKind::kBadArgument, "token payload too large");
   }
   SealedToken token;
-  // Key, id and nonce from one getrandom call.
+  // Key, id and nonce in one draw from the process's CSPRNG (seeded once
+  // from the kernel, fork-safe: internal/csprng.h), straight into locked
+  // memory.
   absl::StatusOr<SecretBuffer> key =
       SecretBuffer::Create(kTokenKeySize + 16 + kTokenNonceSize);
   if (!key.ok()) return key.status();
-  randombytes_buf(key->data(), key->size());
+  internal::RandomBytes(key->span());
   std::memcpy(token.expect.id.data(), key->data() + kTokenKeySize, 16);
   std::memcpy(token.expect.nonce.data(), key->data() + kTokenKeySize + 16,
               kTokenNonceSize);
@@ -366,7 +369,7 @@ absl::StatusOr<UniqueFd> SealRawToken(absl::Span<const uint8_t> payload) {
   }
   Header h;
   h.payload_size = static_cast<uint32_t>(payload.size());
-  randombytes_buf(h.id.data(), h.id.size());
+  internal::RandomBytes(absl::MakeSpan(h.id));
   // The raw form is plaintext by definition; stage it in locked memory.
   absl::StatusOr<SecretBuffer> file = SecretBuffer::Create(FileSizeFor(h));
   if (!file.ok()) return file.status();

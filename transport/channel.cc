@@ -83,6 +83,13 @@ absl::Status WaitFor(int fd, short events, absl::Time deadline,
   }
 }
 
+// Control data for one message: SCM_RIGHTS with up to 1 + kMaxExtraFds
+// fds (the token memfd and the extra fds).
+union ControlBuffer {
+  struct cmsghdr align;
+  char bytes[CMSG_SPACE(sizeof(int) * (1 + kMaxExtraFds))];
+};
+
 bool IsPeerGone(int e) {
   return e == EPIPE || e == ECONNRESET || e == ENOTCONN;
 }
@@ -336,24 +343,34 @@ absl::Status Channel::SendBody(absl::Span<const uint8_t> body,
   std::memset(&msg, 0, sizeof msg);
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  std::vector<char> control;
+  // On the stack, sized for the most fds a message may carry: no heap
+  // allocation per message.
+  ControlBuffer control;
   if (!fds.empty()) {
-    control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
+    if (fds.size() > 1 + kMaxExtraFds) {
+      return MakeError(ErrorKind::kBadArgument, "too many fds for a message");
+    }
+    msg.msg_control = control.bytes;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    std::memset(control.bytes, 0, msg.msg_controllen);
     struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
     std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
   }
-  absl::Time deadline = DeadlineAfter(options_.send_timeout);
+  // The deadline is only needed if the socket buffer is full; reading the
+  // clock for every message would be wasted on the common path.
+  absl::Time deadline = absl::InfinitePast();
   for (;;) {
     ssize_t n = RetryOnEintr([&] {
       return Sys().sendmsg(socket_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     });
     if (n >= 0) return absl::OkStatus();
     if (errno == EAGAIN) {
+      if (deadline == absl::InfinitePast()) {
+        deadline = DeadlineAfter(options_.send_timeout);
+      }
       absl::Status w = WaitFor(socket_.get(), POLLOUT, deadline, "send");
       if (!w.ok()) return w;
       continue;
@@ -379,8 +396,13 @@ absl::Status Channel::SendAck(const TokenId& id, uint32_t result) {
 
 absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
                                                       absl::Time deadline) {
-  // Room for the token memfd and max_fds extra fds, nothing more.
-  std::vector<char> control(CMSG_SPACE(sizeof(int) * (1 + max_fds)), 0);
+  // Room for the token memfd and max_fds extra fds, nothing more (the
+  // kernel sets MSG_CTRUNC for the rest). On the stack: no allocation.
+  if (max_fds > kMaxExtraFds) {
+    return MakeError(ErrorKind::kBadArgument, "max_fds above kMaxExtraFds");
+  }
+  ControlBuffer control;
+  const size_t control_size = CMSG_SPACE(sizeof(int) * (1 + max_fds));
   uint8_t* body = scratch_.data();
   struct iovec iov = {body, kRecvSize};
   struct msghdr msg;
@@ -401,8 +423,8 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
     std::memset(&msg, 0, sizeof msg);
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
+    msg.msg_control = control.bytes;
+    msg.msg_controllen = control_size;
     n = RetryOnEintr([&] {
       return Sys().recvmsg(socket_.get(), &msg,
                            MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
@@ -429,6 +451,7 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
        c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
       size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      m.fds.reserve(m.fds.size() + count);
       for (size_t i = 0; i < count; ++i) {
         int fd;
         std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
@@ -556,10 +579,9 @@ absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
   Handoff handoff;
   handoff.expect_ = sealed->expect;
 
-  std::vector<int> fds;
-  fds.reserve(1 + extra_fds.size());
-  fds.push_back(sealed->fd.get());
-  fds.insert(fds.end(), extra_fds.begin(), extra_fds.end());
+  int fds[1 + kMaxExtraFds];
+  fds[0] = sealed->fd.get();
+  std::copy(extra_fds.begin(), extra_fds.end(), fds + 1);
 
   uint8_t* body = scratch_.data() + kRecvSize;  // locked: carries the key
   internal::Writer w(absl::MakeSpan(body, kHandoffSize));
@@ -573,7 +595,8 @@ absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
   w.Bytes(sealed->expect.nonce);
   w.Bytes(sealed->expect.tag);
   w.Bytes(sealed->key.span());
-  absl::Status sent = SendBody(absl::MakeConstSpan(body, w.size()), fds);
+  absl::Status sent = SendBody(absl::MakeConstSpan(body, w.size()),
+                               absl::MakeConstSpan(fds, 1 + extra_fds.size()));
   sodium_memzero(body, kHandoffSize);
   if (!sent.ok()) return sent;  // nothing left the process
   // The kernel holds its own reference for the message: our fd is the

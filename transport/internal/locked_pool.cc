@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "transport/internal/syscalls.h"
 
 namespace gssx::transport::internal {
@@ -33,6 +33,36 @@ int ClassOf(size_t size) {
 
 size_t SlotSize(int c) { return kMinPooledSize << c; }
 
+// The pool's lock. Not absl::Mutex: Debian builds Abseil without NDEBUG,
+// so every absl::Mutex::Lock runs the deadlock detector (a lookup in a
+// global graph under a global spinlock), which cost more than the
+// critical sections it protects (a free-list push or pop), on every
+// secret buffer allocated and freed. The pool takes no other lock while
+// holding this one, so there is no deadlock to detect; a plain mutex,
+// annotated for clang's thread-safety analysis.
+class ABSL_LOCKABLE PoolMutex {
+ public:
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+
+ private:
+  std::mutex mu_;
+};
+
+class ABSL_SCOPED_LOCKABLE PoolLock {
+ public:
+  explicit PoolLock(PoolMutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu)
+      : mu_(mu) {
+    mu_->Lock();
+  }
+  ~PoolLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+  PoolLock(const PoolLock&) = delete;
+  PoolLock& operator=(const PoolLock&) = delete;
+
+ private:
+  PoolMutex* const mu_;
+};
+
 class Pool {
  public:
   Pool() {
@@ -49,7 +79,7 @@ class Pool {
 
   void* Allocate(size_t size, size_t* slot_size) {
     const int c = ClassOf(size);
-    absl::MutexLock lock(&mu_);
+    PoolLock lock(&mu_);
     std::vector<void*>& free = free_[c];
     if (free.empty() && !Grow(c)) return nullptr;
     void* slot = free.back();
@@ -62,14 +92,14 @@ class Pool {
 
   void Free(void* slot, size_t slot_size) {
     sodium_memzero(slot, slot_size);
-    absl::MutexLock lock(&mu_);
+    PoolLock lock(&mu_);
     free_[ClassOf(slot_size)].push_back(slot);
     --stats_.slots_in_use;
     stats_.slot_bytes_in_use -= slot_size;
   }
 
   PoolStats Stats() {
-    absl::MutexLock lock(&mu_);
+    PoolLock lock(&mu_);
     return stats_;
   }
 
@@ -144,7 +174,7 @@ class Pool {
                       : "secrets there may appear in core dumps.");
   }
 
-  absl::Mutex mu_;
+  PoolMutex mu_;
   std::array<std::vector<void*>, kClasses> free_ ABSL_GUARDED_BY(mu_);
   PoolStats stats_ ABSL_GUARDED_BY(mu_);
   std::vector<Region> regions_ ABSL_GUARDED_BY(mu_);

@@ -74,6 +74,7 @@
 #include "examples/prefork.h"
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
+#include "testing/bench.h"
 
 ABSL_FLAG(int, clients, 8, "concurrent client threads");
 ABSL_FLAG(int, requests, 10, "wrapped request/responses per connection");
@@ -100,12 +101,7 @@ struct RunResult {
   std::string first_error;
 };
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * v.size()));
-  return v[i];
-}
+using ::gssx::testing::Percentile;
 
 double CpuSeconds(int who) {
   struct rusage ru;
@@ -167,10 +163,7 @@ class Bench {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
       if (fd >= 0) ::dup2(fd, STDERR_FILENO);
       if (server_cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(server_cpu, &set);
-        ::sched_setaffinity(0, sizeof set, &set);  // workers inherit it
+        (void)::gssx::testing::PinToCpu(server_cpu);  // workers inherit it
       }
       ::_exit(RunPreforkServer(server));
     }

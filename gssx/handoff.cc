@@ -20,13 +20,14 @@ transport::TokenValidator ImportInto(std::optional<Context>* out,
   };
 }
 
-// Puts a reclaimed token back into `ctx`.
-absl::Status Restore(Context& ctx, const transport::SecretBuffer& token,
-                     absl::Status why) {
-  absl::StatusOr<Context> back = Context::Import(token.span());
-  if (!back.ok()) return back.status();  // kFailure: memory; context lost
-  ctx = std::move(*back);
-  return why;
+// Puts a token that came back (or never left) into `ctx`.
+transport::RestoreFn RestoreInto(Context& ctx) {
+  return [&ctx](const transport::SecretBuffer& token) -> absl::Status {
+    absl::StatusOr<Context> back = Context::Import(token.span());
+    if (!back.ok()) return back.status();  // kFailure: memory; context lost
+    ctx = std::move(*back);
+    return absl::OkStatus();
+  };
 }
 
 }  // namespace
@@ -38,24 +39,8 @@ absl::StatusOr<Delivery> HandOffContext(transport::Channel& channel,
   // Export leaves `ctx` untouched on every error (context.h).
   absl::StatusOr<transport::SecretBuffer> token = std::move(ctx).Export();
   if (!token.ok()) return token.status();
-  absl::StatusOr<transport::Handoff> sent = channel.Send(token->span(), extra_fds);
-  if (!sent.ok()) {
-    // Nothing left this process: the export token is still ours.
-    return Restore(ctx, *token, sent.status());
-  }
-  token->Clear();  // the only copies now: the memfd (ciphertext) and the key
-  if (options.after_send) options.after_send();
-  absl::Status acked = channel.AwaitAck(*sent, options.ack_timeout);
-  if (acked.ok()) return Delivery::kAcknowledged;
-  absl::StatusOr<transport::SecretBuffer> back = sent->Reclaim();
-  if (back.ok()) return Restore(ctx, *back, acked);
-  if (transport::IsError(back.status(),
-                         transport::ErrorKind::kAlreadyConsumed)) {
-    return Delivery::kConsumedWithoutAck;
-  }
-  // The reclaim itself failed (e.g. ENOMEM); the handoff stays unresolved
-  // in `sent`, which dies here: report it.
-  return back.status();
+  return transport::DeliverToken(channel, *token, extra_fds, options,
+                                 RestoreInto(ctx));
 }
 
 absl::StatusOr<ReceivedContext> ReceiveContext(
@@ -77,7 +62,10 @@ absl::StatusOr<transport::UniqueFd> ExportContextToFd(Context& ctx) {
   absl::StatusOr<transport::SecretBuffer> token = std::move(ctx).Export();
   if (!token.ok()) return token.status();
   absl::StatusOr<transport::UniqueFd> fd = transport::SealRawToken(token->span());
-  if (!fd.ok()) return Restore(ctx, *token, fd.status());
+  if (!fd.ok()) {
+    absl::Status restored = RestoreInto(ctx)(*token);
+    return restored.ok() ? fd.status() : restored;
+  }
   return fd;
 }
 

@@ -35,25 +35,16 @@
 #include "absl/types/span.h"
 #include "gssx/context.h"
 #include "transport/channel.h"
+#include "transport/deliver.h"
 #include "transport/unique_fd.h"
 
 namespace gssx {
 
-enum class Delivery {
-  // The importer imported the context and said so.
-  kAcknowledged,
-  // The importer consumed the token but its ack never came (it died or
-  // closed right after importing): the context lives, or died, with it.
-  kConsumedWithoutAck,
-};
-
-struct HandOffOptions {
-  // How long to wait for the importer's ack before taking the context back.
-  absl::Duration ack_timeout = absl::Seconds(30);
-  // Called once the message is on its way, before waiting for the ack: a
-  // seam for fault drills (e.g. killing the importer mid-handoff).
-  std::function<void()> after_send;
-};
+// kAcknowledged, or kConsumedWithoutAck: the importer consumed the token
+// but its ack never came (it died or closed right after importing).
+using Delivery = transport::Delivery;
+// ack_timeout (default 30 s) and after_send (a seam for fault drills).
+using HandOffOptions = transport::DeliverOptions;
 
 // Exports `ctx` and sends it with copies of `extra_fds` (the caller keeps
 // its own) in one message, then waits for the importer. OK: `ctx` is empty

@@ -26,6 +26,7 @@
 #include "absl/flags/parse.h"
 #include "absl/time/clock.h"
 #include "gssx/handoff.h"
+#include "testing/bench.h"
 #include "testing/test_identity.h"
 #include "transport/channel.h"
 #include "transport/errors.h"
@@ -42,8 +43,7 @@ namespace {
 }
 
 double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
+  return ::gssx::testing::Percentile(std::move(v), 0.5);
 }
 
 // `n` live established contexts (n/2 handshakes, both ends kept).

@@ -28,6 +28,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "testing/bench.h"
 #include "transport/channel.h"
 #include "transport/errors.h"
 #include "transport/secret_buffer.h"
@@ -105,27 +106,12 @@ struct Case {
   std::function<void()> finish;
 };
 
-struct Stats {
-  double median = 0, p99 = 0;
-};
-
-Stats Summarize(std::vector<double>& us) {
-  std::sort(us.begin(), us.end());
-  Stats s;
-  s.median = us[us.size() / 2];
-  s.p99 = us[std::min(us.size() - 1, us.size() * 99 / 100)];
-  return s;
-}
+using Stats = ::gssx::testing::LatencyStats;
 
 void Pin(bool pinned) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (pinned) {
-    CPU_SET(absl::GetFlag(FLAGS_cpu), &set);
-  } else {
-    for (int i = 0; i < CPU_SETSIZE; ++i) CPU_SET(i, &set);
+  if (!::gssx::testing::PinToCpu(pinned ? absl::GetFlag(FLAGS_cpu) : -1).ok()) {
+    Die("sched_setaffinity");
   }
-  if (sched_setaffinity(0, sizeof set, &set) != 0 && pinned) Die("sched_setaffinity");
 }
 
 Stats RunCase(const Case& c, bool pinned) {
@@ -154,7 +140,7 @@ Stats RunCase(const Case& c, bool pinned) {
   close(sv[0]);
   int status;
   waitpid(pid, &status, 0);
-  return Summarize(us);
+  return ::gssx::testing::Summarize(std::move(us));
 }
 
 std::vector<uint8_t> Payload() {

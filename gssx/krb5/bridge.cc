@@ -32,14 +32,14 @@ transport::TokenValidator ImportInto(std::optional<MitContext>* out,
   };
 }
 
-// Puts a token that never left (or came back) into `ctx`, then reports
-// `why` the handoff failed.
-absl::Status Restore(MitContext& ctx, const transport::SecretBuffer& token,
-                     absl::Status why) {
-  absl::StatusOr<MitContext> back = ImportMitContext(token.span());
-  if (!back.ok()) return back.status();  // context lost: say MIT's reason
-  ctx = std::move(*back);
-  return why;
+// Puts a token that came back (or never left) into `ctx`.
+transport::RestoreFn RestoreInto(MitContext& ctx) {
+  return [&ctx](const transport::SecretBuffer& token) -> absl::Status {
+    absl::StatusOr<MitContext> back = ImportMitContext(token.span());
+    if (!back.ok()) return back.status();  // context lost: MIT's reason
+    ctx = std::move(*back);
+    return absl::OkStatus();
+  };
 }
 
 }  // namespace
@@ -50,25 +50,8 @@ absl::StatusOr<Delivery> HandOffMitContext(transport::Channel& channel,
                                            const HandOffOptions& options) {
   absl::StatusOr<transport::SecretBuffer> token = ExportMitContext(ctx);
   if (!token.ok()) return token.status();
-  absl::StatusOr<transport::Handoff> sent =
-      channel.Send(token->span(), extra_fds);
-  if (!sent.ok()) {
-    // Nothing left this process: the export token is still ours.
-    return Restore(ctx, *token, sent.status());
-  }
-  token->Clear();  // the only copies now: the memfd (ciphertext) and the key
-  if (options.after_send) options.after_send();
-  absl::Status acked = channel.AwaitAck(*sent, options.ack_timeout);
-  if (acked.ok()) return Delivery::kAcknowledged;
-  absl::StatusOr<transport::SecretBuffer> back = sent->Reclaim();
-  if (back.ok()) return Restore(ctx, *back, acked);
-  if (transport::IsError(back.status(),
-                         transport::ErrorKind::kAlreadyConsumed)) {
-    return Delivery::kConsumedWithoutAck;
-  }
-  // The reclaim itself failed (e.g. ENOMEM): report it; the handoff dies
-  // with `sent`.
-  return back.status();
+  return transport::DeliverToken(channel, *token, extra_fds, options,
+                                 RestoreInto(ctx));
 }
 
 absl::StatusOr<ReceivedMitContext> ReceiveMitContext(
@@ -92,7 +75,10 @@ absl::StatusOr<transport::UniqueFd> ExportMitContextToFd(MitContext& ctx) {
   if (!token.ok()) return token.status();
   absl::StatusOr<transport::UniqueFd> fd =
       transport::SealRawToken(token->span());
-  if (!fd.ok()) return Restore(ctx, *token, fd.status());
+  if (!fd.ok()) {
+    absl::Status restored = RestoreInto(ctx)(*token);
+    return restored.ok() ? fd.status() : restored;
+  }
   return fd;
 }
 

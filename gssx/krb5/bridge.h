@@ -35,7 +35,6 @@
 #define GSSX_KRB5_BRIDGE_H_
 
 #include <cstddef>
-#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,25 +42,16 @@
 #include "absl/types/span.h"
 #include "gssx/krb5/mit_context.h"
 #include "transport/channel.h"
+#include "transport/deliver.h"
 #include "transport/unique_fd.h"
 
 namespace gssx::krb5 {
 
-enum class Delivery {
-  // The importer imported the context and said so.
-  kAcknowledged,
-  // The importer consumed the token but its ack never came (it died or
-  // closed right after importing): the context lives, or died, with it.
-  kConsumedWithoutAck,
-};
-
-struct HandOffOptions {
-  // How long to wait for the importer's ack before taking the context back.
-  absl::Duration ack_timeout = absl::Seconds(30);
-  // Called once the message is on its way, before waiting for the ack: a
-  // seam for fault drills (e.g. killing the importer mid-handoff).
-  std::function<void()> after_send;
-};
+// kAcknowledged, or kConsumedWithoutAck: the importer consumed the token
+// but its ack never came (it died or closed right after importing).
+using Delivery = transport::Delivery;
+// ack_timeout (default 30 s) and after_send (a seam for fault drills).
+using HandOffOptions = transport::DeliverOptions;
 
 // Exports `ctx` with MIT's gss_export_sec_context and sends the token with
 // copies of `extra_fds` (the caller keeps its own) in one message, then

@@ -37,6 +37,7 @@
 #include "gssx/krb5/bridge.h"
 #include "gssx/krb5/mit_context.h"
 #include "gssx/krb5/mit_handshake.h"
+#include "testing/bench.h"
 #include "testing/krb5/test_kdc.h"
 #include "transport/channel.h"
 #include "transport/errors.h"
@@ -55,26 +56,12 @@ namespace {
   std::exit(1);
 }
 
-struct Stats {
-  double median = 0, p99 = 0;
-};
-
-Stats Summarize(std::vector<double> us) {
-  std::sort(us.begin(), us.end());
-  return {us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)]};
-}
+using Stats = ::gssx::testing::LatencyStats;
+using ::gssx::testing::Summarize;
 
 void Pin(bool pinned) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (pinned) {
-    CPU_SET(absl::GetFlag(FLAGS_cpu), &set);
-  } else {
-    for (int i = 0; i < CPU_SETSIZE; ++i) CPU_SET(i, &set);
-  }
-  if (sched_setaffinity(0, sizeof set, &set) != 0 && pinned) {
-    Die("sched_setaffinity", absl::ErrnoToStatus(errno, "sched_setaffinity"));
-  }
+  absl::Status s = ::gssx::testing::PinToCpu(pinned ? absl::GetFlag(FLAGS_cpu) : -1);
+  if (!s.ok()) Die("pin", s);
 }
 
 // Checks that `acceptor` still talks to `initiator`, both ways.

@@ -58,15 +58,16 @@ bool SameOid(gss_const_OID a, gss_const_OID b) {
          std::memcmp(a->elements, b->elements, a->length) == 0;
 }
 
-std::vector<uint8_t> TakeBuffer(gss_buffer_desc* buffer) {
+
+}  // namespace
+
+std::vector<uint8_t> TakeGssBuffer(gss_buffer_desc* buffer) {
   const auto* p = static_cast<const uint8_t*>(buffer->value);
   std::vector<uint8_t> out(p, p + buffer->length);
   OM_uint32 minor = 0;
   gss_release_buffer(&minor, buffer);
   return out;
 }
-
-}  // namespace
 
 absl::Status MitStatus(absl::string_view call, OM_uint32 major,
                        OM_uint32 minor) {
@@ -120,7 +121,7 @@ absl::StatusOr<std::vector<uint8_t>> MitContext::Wrap(
   OM_uint32 major = gss_wrap(&minor, handle_, /*conf_req_flag=*/1,
                              GSS_C_QOP_DEFAULT, &in, &conf_state, &out);
   if (GSS_ERROR(major)) return MitStatus("gss_wrap", major, minor);
-  std::vector<uint8_t> wrapped = TakeBuffer(&out);
+  std::vector<uint8_t> wrapped = TakeGssBuffer(&out);
   if (!conf_state) {
     return absl::FailedPreconditionError(
         "gss_wrap: the context cannot provide confidentiality");
@@ -141,7 +142,7 @@ absl::StatusOr<std::vector<uint8_t>> MitContext::Unwrap(
     if (!GSS_ERROR(major)) gss_release_buffer(&minor, &out);
     return MitStatus("gss_unwrap", major, minor);
   }
-  std::vector<uint8_t> message = TakeBuffer(&out);
+  std::vector<uint8_t> message = TakeGssBuffer(&out);
   if (!conf_state) {
     return absl::InvalidArgumentError("gss_unwrap: message was not encrypted");
   }

@@ -58,6 +58,10 @@ absl::Status MitStatus(absl::string_view call, OM_uint32 major,
 // The codes a status carries (none for OK or a status not made here).
 std::optional<MitCodes> MitCodesOf(const absl::Status& status);
 
+// Copies a buffer MIT allocated (a token, a wrapped message) and releases
+// it with gss_release_buffer. Not for secrets: see ExportMitContext.
+std::vector<uint8_t> TakeGssBuffer(gss_buffer_desc* buffer);
+
 // Owns one MIT context handle: gss_delete_sec_context on destruction.
 class MitContext {
  public:

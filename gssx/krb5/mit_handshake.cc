@@ -7,17 +7,6 @@
 #include "absl/strings/str_cat.h"
 
 namespace gssx::krb5 {
-namespace {
-
-std::vector<uint8_t> TakeBuffer(gss_buffer_desc* buffer) {
-  const auto* p = static_cast<const uint8_t*>(buffer->value);
-  std::vector<uint8_t> out(p, p + buffer->length);
-  OM_uint32 minor = 0;
-  gss_release_buffer(&minor, buffer);
-  return out;
-}
-
-}  // namespace
 
 MitInitiator::MitInitiator(MitInitiator&& other) noexcept
     : target_(other.target_),
@@ -74,7 +63,7 @@ absl::StatusOr<std::vector<uint8_t>> MitInitiator::Step(
     ctx_.Reset();
     return MitStatus("gss_init_sec_context", major, minor);
   }
-  std::vector<uint8_t> token = TakeBuffer(&out);
+  std::vector<uint8_t> token = TakeGssBuffer(&out);
   if (!(major & GSS_S_CONTINUE_NEEDED)) {
     done_ = true;
     if ((ret_flags & flags_) != flags_) {
@@ -101,7 +90,7 @@ absl::StatusOr<std::vector<uint8_t>> MitAcceptor::Step(
     ctx_.Reset();
     return MitStatus("gss_accept_sec_context", major, minor);
   }
-  std::vector<uint8_t> token = TakeBuffer(&out);
+  std::vector<uint8_t> token = TakeGssBuffer(&out);
   if (!(major & GSS_S_CONTINUE_NEEDED)) {
     done_ = true;
     gss_buffer_desc text = GSS_C_EMPTY_BUFFER;

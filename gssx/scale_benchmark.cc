@@ -10,6 +10,8 @@
 //    median µs per handoff.
 // 3. Channel handoff of a token of 1, 4, 16, 64 KiB, and of a 4 KiB token
 //    with 0, 1, 4, 16 extra fds: median µs per round trip.
+// Both processes run pinned to one CPU (--cpu), so the figures are the
+// handoff's own cost rather than the wake-up latency of an idle CPU.
 // Last line: contexts: 10000 locked-per-context-bytes: N handoff@10k/handoff@1: X.XX
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -33,6 +35,9 @@
 #include "transport/secret_buffer.h"
 
 ABSL_FLAG(int, rounds, 2000, "measured handoffs per configuration");
+ABSL_FLAG(int, cpu, 0,
+          "CPU to pin both processes to (-1: unpinned; then each round trip "
+          "also pays two cross-CPU wake-ups, which on an idle VM dominate)");
 
 namespace gssx {
 namespace {
@@ -142,6 +147,9 @@ double ChannelHandoff(size_t size, int nfds, int rounds) {
 }
 
 int Main() {
+  if (absl::Status pin = testing::PinToCpu(absl::GetFlag(FLAGS_cpu)); !pin.ok()) {
+    Die(std::string(pin.message()));
+  }
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines as they come
   const int rounds = absl::GetFlag(FLAGS_rounds);
   absl::StatusOr<testing::TestIdentities> ids = testing::MakeTestIdentities();

@@ -66,10 +66,12 @@ bool ShowTheGap(const std::string& service) {
                           "same client message (a replay nobody sees)"
                         : "refused (unexpected)");
   // Through gssx: a sealed memfd, imported in a child process, then here.
+  if (!a.ok()) return false;
   pair->acceptor = std::move(*a);
   absl::StatusOr<transport::UniqueFd> fd = krb5::ExportMitContextToFd(pair->acceptor);
   if (!fd.ok()) return false;
   pid_t child = ::fork();
+  if (child < 0) return false;
   if (child == 0) {
     absl::StatusOr<krb5::MitContext> ctx = krb5::ImportMitContextFromFd(fd->get());
     ::_exit(ctx.ok() ? 0 : 1);
@@ -108,6 +110,7 @@ int Main() {
   int port_pipe[2], stats_pipe[2];
   if (::pipe(port_pipe) != 0 || ::pipe(stats_pipe) != 0) return 1;
   pid_t server = ::fork();
+  if (server < 0) return 1;
   if (server == 0) {
     ::close(port_pipe[0]);
     ::close(stats_pipe[0]);

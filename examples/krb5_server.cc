@@ -59,7 +59,7 @@ absl::StatusOr<MitContext> Authenticate(int client, std::string* principal) {
 
 // A worker's part for one client: answer wrapped requests until the client
 // closes. OK at a clean end of stream.
-absl::Status Serve(const MitContext& ctx, int client) {
+absl::Status Serve(MitContext& ctx, int client) {
   for (;;) {
     absl::StatusOr<std::vector<uint8_t>> wrapped = ReadFrame(client, kRequestTimeout);
     if (absl::IsNotFound(wrapped.status())) return absl::OkStatus();
@@ -89,19 +89,31 @@ int WorkerMain(UniqueFd socket, UniqueFd done, bool verbose) {
     options.max_extra_fds = 1;
     absl::StatusOr<krb5::ReceivedMitContext> r = krb5::ReceiveMitContext(*ch, options);
     if (transport::IsError(r.status(), transport::ErrorKind::kPeerClosed)) return 0;
+    if (transport::IsError(r.status(), transport::ErrorKind::kOs)) {
+      // The channel itself failed: nothing more will come through it.
+      Log("worker", absl::StrCat("channel: ", r.status().ToString()));
+      return 1;
+    }
+    const char free_byte = 'f';
     if (!r.ok()) {
-      // A rejected handoff (the master reclaims it); the channel is fine.
+      // One handoff refused (answered with a negative ack: the master
+      // reclaims it); the channel is fine.
       Log("worker", absl::StrCat("handoff refused: ", r.status().ToString()));
-      const char byte = 'r';
-      (void)!::write(done.get(), &byte, 1);
+      if (::write(done.get(), &free_byte, 1) != 1) return 1;
+      continue;
+    }
+    if (r->fds.size() != 1) {
+      // The master always sends the client socket: a handoff without it
+      // has nobody to serve. (It was imported; the context dies here.)
+      Log("worker", "handoff without a client socket: dropped");
+      if (::write(done.get(), &free_byte, 1) != 1) return 1;
       continue;
     }
     if (verbose) Log("worker", "imported a context with its client");
     absl::Status served = Serve(r->context, r->fds[0].get());
     if (!served.ok()) Log("worker", absl::StrCat("client: ", served.ToString()));
     r->fds.clear();
-    const char byte = 'd';
-    if (::write(done.get(), &byte, 1) != 1) return 1;
+    if (::write(done.get(), &free_byte, 1) != 1) return 1;
   }
 }
 
@@ -244,19 +256,27 @@ class Master {
         return;  // `client` closes here: the worker has its own copy
       }
       if (!ctx->valid()) {
-        // Exported and not brought back: MIT could not re-import, or the
-        // reclaim itself failed. The context is lost: drop the client.
-        Log("master", absl::StrCat("context lost: ", d.status().ToString()));
+        // Exported and not brought back: MIT could not re-import it, or
+        // the reclaim failed (then the worker may still import it and
+        // serve the client; we cannot tell). Either way, not ours.
+        Log("master", absl::StrCat("context not recovered: ", d.status().ToString()));
         ++dropped_;
+        if (transport::KindOf(d.status()) != transport::ErrorKind::kNone) {
+          w->idle = false;  // the reclaim failed: the worker may have it
+        }
         return;
       }
       ++reclaims_;
       Log("master", absl::StrCat("worker ", w->pid, " did not take the context (",
                                  d.status().ToString(), "); reclaimed"));
-      if (transport::IsError(d.status(), transport::ErrorKind::kPeerClosed)) {
-        MarkDead(*w, "channel closed");
+      if (transport::IsError(d.status(), transport::ErrorKind::kRejectedByPeer) ||
+          transport::IsError(d.status(), transport::ErrorKind::kTimeout)) {
+        // The worker got the message (and refused it, or is slow to
+        // answer): it says when it is free again.
+        w->idle = false;
       } else {
-        w->idle = false;  // it said something; its done byte frees it
+        // Closed, or the send itself failed: the channel is not usable.
+        MarkDead(*w, d.status().ToString());
       }
     }
     Log("master", "no idle worker for an authenticated client: dropped");

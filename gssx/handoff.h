@@ -50,9 +50,11 @@ using HandOffOptions = transport::DeliverOptions;
 // its own) in one message, then waits for the importer. OK: `ctx` is empty
 // (exported; its secrets wiped). Error: the context was not delivered and
 // `ctx` holds it again, reclaimed and re-imported — except when the export
-// itself failed (`ctx` untouched) or re-importing the reclaimed token
-// failed for lack of memory (kFailure; `ctx` empty: the only way to lose a
-// context here, reported as such). Errors: Export's (kNoContext,
+// itself failed (`ctx` untouched), re-importing the reclaimed token
+// failed for lack of memory (kFailure; `ctx` empty: the context is lost,
+// reported as such), or the reclaim itself kept failing (`ctx` empty,
+// "handoff outcome unknown": the importer may still import it; see
+// transport/deliver.h). Errors: Export's (kNoContext,
 // kUnavailable, kContextExpired), transport's mapped by status.h (peer
 // closed / rejected / timed out → the kind says which).
 absl::StatusOr<Delivery> HandOffContext(transport::Channel& channel,

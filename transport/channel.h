@@ -98,7 +98,8 @@ class Handoff {
 
   // Runs the consume latch on the kept duplicate. On success the token is
   // the exporter's again (and the peer's copy is dead). kAlreadyConsumed:
-  // the peer imported it. After any call the Handoff is resolved.
+  // the peer imported it. Either answer resolves the Handoff; a transient
+  // failure (kOs: ENOMEM, EINTR...) leaves it unresolved, to try again.
   absl::StatusOr<SecretBuffer> Reclaim();
 
  private:

@@ -2,10 +2,15 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "transport/errors.h"
 
 namespace gssx::transport {
 namespace {
+
+constexpr int kReclaimRetries = 3;
+constexpr absl::Duration kReclaimRetryPause = absl::Milliseconds(1);
 
 // `why` the handoff failed, unless restoring failed: then that.
 absl::Status RestoreOr(const RestoreFn& restore, const SecretBuffer& token,
@@ -29,14 +34,23 @@ absl::StatusOr<Delivery> DeliverToken(Channel& channel, SecretBuffer& token,
   if (options.after_send) options.after_send();
   absl::Status acked = channel.AwaitAck(*sent, options.ack_timeout);
   if (acked.ok()) return Delivery::kAcknowledged;
+  // A transient failure (ENOMEM...) leaves the handoff unresolved: try a
+  // few more times before giving up the right to reclaim.
   absl::StatusOr<SecretBuffer> back = sent->Reclaim();
+  for (int retry = 0; retry < kReclaimRetries && !sent->resolved(); ++retry) {
+    absl::SleepFor(kReclaimRetryPause);
+    back = sent->Reclaim();
+  }
   if (back.ok()) return RestoreOr(restore, *back, acked);
   if (IsError(back.status(), ErrorKind::kAlreadyConsumed)) {
     return Delivery::kConsumedWithoutAck;
   }
-  // The reclaim itself failed (e.g. ENOMEM): report it; the handoff dies
-  // with `sent`.
-  return back.status();
+  // Still failing: the outcome is unknown (the importer may yet import
+  // the token, or nobody will). The handoff dies with `sent`.
+  return absl::Status(
+      back.status().code(),
+      absl::StrCat("handoff outcome unknown (", acked.message(),
+                   "; reclaim failed: ", back.status().message(), ")"));
 }
 
 }  // namespace gssx::transport

@@ -10,7 +10,8 @@
 //   // d.ok(): delivered (kAcknowledged), or consumed by a peer that died
 //   //   before acking (kConsumedWithoutAck).
 //   // !d.ok(): not delivered; `restore` ran and obj is whole again — or,
-//   //   if `restore` itself failed, its status says why obj is lost.
+//   //   if `restore` itself failed, its status says why obj is lost; or
+//   //   the reclaim kept failing and nobody knows (see DeliverToken).
 //
 // gssx's HandOffContext (gssx/handoff.h) and the MIT Kerberos bridge's
 // HandOffMitContext (gssx/krb5/bridge.h) are this with their own export
@@ -56,8 +57,10 @@ using RestoreFn = std::function<absl::Status(const SecretBuffer& token)>;
 // if the ack does not come (peer closed, rejected, timeout), the token is
 // reclaimed and `restore` gets it back. Errors: `restore`'s if it failed,
 // else why the handoff failed (transport's kinds: kPeerClosed,
-// kRejectedByPeer, kTimeout, ...), or the reclaim's own error (e.g.
-// ENOMEM; `restore` not called: the token is lost).
+// kRejectedByPeer, kTimeout, ...) — or, if the reclaim itself keeps
+// failing (kOs, e.g. ENOMEM, after a few retries), its error with
+// "outcome unknown": `restore` was not called, and the importer may still
+// import the token.
 absl::StatusOr<Delivery> DeliverToken(Channel& channel, SecretBuffer& token,
                                       absl::Span<const int> extra_fds,
                                       const DeliverOptions& options,

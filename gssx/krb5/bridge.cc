@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "transport/errors.h"
 #include "transport/memfd_token.h"
 
@@ -14,8 +15,9 @@ namespace {
 // the latch then fails (another importer won), `out` is destroyed with the
 // caller's frame and its context deleted.
 transport::TokenValidator ImportInto(std::optional<MitContext>* out,
-                                     bool require_established_krb5) {
-  return [out, require_established_krb5](
+                                     bool require_established_krb5,
+                                     OM_uint32 required_services) {
+  return [out, require_established_krb5, required_services](
              absl::Span<const uint8_t> token) -> absl::Status {
     absl::StatusOr<MitContext> ctx = ImportMitContext(token);
     if (!ctx.ok()) return ctx.status();
@@ -25,6 +27,12 @@ transport::TokenValidator ImportInto(std::optional<MitContext>* out,
       if (!info->krb5 || !info->open) {
         return absl::InvalidArgumentError(
             "imported context is not an established Kerberos 5 context");
+      }
+      if ((info->flags & required_services) != required_services) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "imported context lacks required services (flags 0x",
+            absl::Hex(info->flags), ", required 0x",
+            absl::Hex(required_services), ")"));
       }
     }
     out->emplace(std::move(*ctx));
@@ -60,7 +68,8 @@ absl::StatusOr<ReceivedMitContext> ReceiveMitContext(
   transport::ReceiveOptions receive;
   receive.max_extra_fds = options.max_extra_fds;
   receive.timeout = options.timeout;
-  receive.validate = ImportInto(&imported, options.require_established_krb5);
+  receive.validate = ImportInto(&imported, options.require_established_krb5,
+                                options.required_services);
   absl::StatusOr<transport::ReceivedToken> r = channel.Receive(receive);
   if (!r.ok()) return r.status();
   r->token.Clear();  // MIT has its own copy now
@@ -83,10 +92,11 @@ absl::StatusOr<transport::UniqueFd> ExportMitContextToFd(MitContext& ctx) {
 }
 
 absl::StatusOr<MitContext> ImportMitContextFromFd(
-    int token_fd, bool require_established_krb5) {
+    int token_fd, bool require_established_krb5, OM_uint32 required_services) {
   std::optional<MitContext> imported;
   absl::StatusOr<transport::SecretBuffer> token = transport::ConsumeRawToken(
-      token_fd, ImportInto(&imported, require_established_krb5));
+      token_fd,
+      ImportInto(&imported, require_established_krb5, required_services));
   if (!token.ok()) return token.status();
   return std::move(*imported);
 }

@@ -58,8 +58,10 @@ using HandOffOptions = transport::DeliverOptions;
 // waits for the importer's ack. OK: `ctx` is empty. Error: not delivered,
 // and `ctx` holds the context again (the token reclaimed through the latch
 // and re-imported) — except when the export itself failed (`ctx` as MIT
-// left it) or re-importing the reclaimed token failed (MIT's error; `ctx`
-// empty: the only way to lose a context here, and it is reported). Errors
+// left it), re-importing the reclaimed token failed (MIT's error; `ctx`
+// empty: the context is lost, and it is reported), or the reclaim itself
+// kept failing (`ctx` empty, "handoff outcome unknown": the importer may
+// still import it; transport/deliver.h). Errors
 // from the transport carry its ErrorKind (kPeerClosed, kRejectedByPeer,
 // kTimeout, ...); from MIT, MitCodesOf() gives MIT's codes.
 absl::StatusOr<Delivery> HandOffMitContext(transport::Channel& channel,
@@ -76,15 +78,16 @@ struct ReceiveMitContextOptions {
   size_t max_extra_fds = 0;
   absl::Duration timeout = absl::InfiniteDuration();
   // Reject (unconsumed) a token whose context is not an established
-  // Kerberos 5 context.
+  // Kerberos 5 context with at least `required_services` (GSS_C_*_FLAG).
   bool require_established_krb5 = true;
+  OM_uint32 required_services = kRequiredServices;
 };
 
 // Receives one token, imports it with MIT's gss_import_sec_context, sets
 // the latch, acks. Errors: transport's (kAlreadyConsumed: another importer
 // or the exporter's reclaim won; kPeerClosed; ...), MIT's import error, or
-// InvalidArgument for a context that is not established Kerberos 5 — the
-// last two rejected unconsumed.
+// InvalidArgument for a context that is not established Kerberos 5 or
+// lacks the required services — the last two rejected unconsumed.
 absl::StatusOr<ReceivedMitContext> ReceiveMitContext(
     transport::Channel& channel, const ReceiveMitContextOptions& options = {});
 
@@ -97,7 +100,8 @@ absl::StatusOr<transport::UniqueFd> ExportMitContextToFd(MitContext& ctx);
 // closes it). A second import of the same fd, in any process, is
 // kAlreadyConsumed.
 absl::StatusOr<MitContext> ImportMitContextFromFd(
-    int token_fd, bool require_established_krb5 = true);
+    int token_fd, bool require_established_krb5 = true,
+    OM_uint32 required_services = kRequiredServices);
 
 }  // namespace gssx::krb5
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -119,10 +120,14 @@ TEST_F(BridgeTest, MitAloneImportsOneTokenTwice) {
   EXPECT_THAT(first.Unwrap(w), IsOk());
   EXPECT_THAT(second.Unwrap(w), IsOk());
   // Within one copy, MIT's replay detection works.
-  EXPECT_THAT(first.Unwrap(w), StatusIs(absl::StatusCode::kInvalidArgument));
+  absl::StatusOr<std::vector<uint8_t>> replay = first.Unwrap(w);
+  ASSERT_FALSE(replay.ok());
+  ASSERT_TRUE(MitCodesOf(replay.status()).has_value()) << replay.status();
+  EXPECT_TRUE(MitCodesOf(replay.status())->major & GSS_S_DUPLICATE_TOKEN)
+      << replay.status();
 }
 
-TEST_F(BridgeTest, ExportWipesAndEmpties) {
+TEST_F(BridgeTest, ExportEmptiesTheHandle) {
   MitPair pair = Establish();
   ASSERT_OK_AND_ASSIGN(transport::SecretBuffer token,
                        ExportMitContext(pair.acceptor));
@@ -174,7 +179,12 @@ TEST_F(BridgeTest, WorkerContinuesTheConversation) {
     // The replay of message 1 is refused by the imported context...
     ssize_t n = ::recv(r->fds[0].get(), buf, sizeof buf, 0);
     if (n <= 0) return 3;
-    if (r->context.Unwrap(absl::MakeConstSpan(buf, n)).ok()) return 4;
+    absl::StatusOr<std::vector<uint8_t>> replay =
+        r->context.Unwrap(absl::MakeConstSpan(buf, n));
+    std::optional<MitCodes> codes = MitCodesOf(replay.status());
+    if (replay.ok() || !codes || !(codes->major & GSS_S_DUPLICATE_TOKEN)) {
+      return 4;
+    }
     // ...and message 2 continues the sequence.
     n = ::recv(r->fds[0].get(), buf, sizeof buf, 0);
     if (n <= 0) return 5;
@@ -387,6 +397,71 @@ TEST_F(BridgeTest, InitiatorContextMovesToo) {
   EXPECT_THAT(HandOffMitContext(chans.first, pair.initiator, {}),
               IsOkAndHolds(Delivery::kAcknowledged));
   EXPECT_THAT(helper.Wait(absl::Seconds(30)), IsOkAndHolds(0));
+}
+
+// MIT gives replay and sequence detection only if the client asks for
+// them. The acceptor refuses a context without them, and so does an
+// importer (unconsumed: the exporter gets it back).
+TEST_F(BridgeTest, ContextWithoutReplayDetectionIsRefused) {
+  const OM_uint32 no_replay = kDefaultRequestFlags & ~GSS_C_REPLAY_FLAG &
+                              ~GSS_C_SEQUENCE_FLAG;
+  absl::StatusOr<MitPair> refused =
+      EstablishInProcess(realm_->service(), no_replay);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kPermissionDenied));
+
+  absl::StatusOr<MitPair> weak =
+      EstablishInProcess(realm_->service(), no_replay, /*required_flags=*/0);
+  ASSERT_TRUE(weak.ok()) << weak.status();
+  ASSERT_OK_AND_ASSIGN(MitContext::Info info, weak->acceptor.Inquire());
+  EXPECT_FALSE(info.flags & GSS_C_REPLAY_FLAG);
+  ASSERT_OK_AND_ASSIGN(auto chans, Channel::Pair());
+  ASSERT_OK_AND_ASSIGN(transport::SecretBuffer token,
+                       ExportMitContext(weak->acceptor));
+  ASSERT_OK_AND_ASSIGN(transport::Handoff h, chans.first.Send(token.span()));
+  absl::StatusOr<ReceivedMitContext> r = ReceiveMitContext(chans.second);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(r.status().message(), ::testing::HasSubstr("required services"));
+  EXPECT_THAT(chans.first.AwaitAck(h, absl::Seconds(5)),
+              HasErrorKind(ErrorKind::kRejectedByPeer));
+  ASSERT_OK_AND_ASSIGN(transport::SecretBuffer back, h.Reclaim());
+  EXPECT_TRUE(back.Equals(token.span()));
+}
+
+// A context still being established (the initiator's, before the AP-REP)
+// is rejected unconsumed by an importer.
+TEST_F(BridgeTest, HalfEstablishedContextIsRejectedUnconsumed) {
+  ASSERT_OK_AND_ASSIGN(MitInitiator init, MitInitiator::Create(realm_->service()));
+  ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> ap_req, init.Step({}));
+  ASSERT_FALSE(init.done());
+  MitContext half = init.TakeContext();
+  absl::StatusOr<transport::SecretBuffer> token = ExportMitContext(half);
+  if (!token.ok()) {
+    // This MIT refuses to export it at all: nothing can be moved, so
+    // there is nothing for the importer to check.
+    ASSERT_TRUE(MitCodesOf(token.status()).has_value()) << token.status();
+    GTEST_SKIP() << "MIT refuses to export a half-established context: "
+                 << token.status();
+  }
+  ASSERT_OK_AND_ASSIGN(auto chans, Channel::Pair());
+  ASSERT_OK_AND_ASSIGN(transport::Handoff h, chans.first.Send(token->span()));
+  absl::StatusOr<ReceivedMitContext> r = ReceiveMitContext(chans.second);
+  EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(r.status().message(), ::testing::HasSubstr("not an established"));
+  EXPECT_THAT(chans.first.AwaitAck(h, absl::Seconds(5)),
+              HasErrorKind(ErrorKind::kRejectedByPeer));
+  EXPECT_THAT(h.Reclaim(), IsOk());
+}
+
+// MIT's own reason reaches the caller: gss_* minor codes are kept.
+TEST_F(BridgeTest, MitMinorCodesReachTheStatus) {
+  absl::StatusOr<MitInitiator> init = MitInitiator::Create(
+      absl::StrCat("nobody/localhost@", realm_->realm()));
+  ASSERT_TRUE(init.ok()) << init.status();
+  absl::StatusOr<std::vector<uint8_t>> token = init->Step({});
+  ASSERT_FALSE(token.ok());
+  ASSERT_TRUE(MitCodesOf(token.status()).has_value());
+  EXPECT_NE(MitCodesOf(token.status())->minor, 0u) << token.status();
+  EXPECT_THAT(token.status().message(), ::testing::HasSubstr("not found"));
 }
 
 }  // namespace

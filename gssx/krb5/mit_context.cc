@@ -112,7 +112,7 @@ void MitContext::Reset() {
 }
 
 absl::StatusOr<std::vector<uint8_t>> MitContext::Wrap(
-    absl::Span<const uint8_t> message) const {
+    absl::Span<const uint8_t> message) {
   OM_uint32 minor = 0;
   int conf_state = 0;
   gss_buffer_desc in{message.size(),
@@ -130,7 +130,7 @@ absl::StatusOr<std::vector<uint8_t>> MitContext::Wrap(
 }
 
 absl::StatusOr<std::vector<uint8_t>> MitContext::Unwrap(
-    absl::Span<const uint8_t> wrapped) const {
+    absl::Span<const uint8_t> wrapped) {
   OM_uint32 minor = 0;
   int conf_state = 0;
   gss_qop_t qop = 0;
@@ -139,7 +139,8 @@ absl::StatusOr<std::vector<uint8_t>> MitContext::Unwrap(
   OM_uint32 major =
       gss_unwrap(&minor, handle_, &in, &out, &conf_state, &qop);
   if (GSS_ERROR(major) || (major & kReplayBits) != 0) {
-    if (!GSS_ERROR(major)) gss_release_buffer(&minor, &out);
+    OM_uint32 ignored = 0;  // keep `minor`: it is MIT's reason
+    if (!GSS_ERROR(major)) gss_release_buffer(&ignored, &out);
     return MitStatus("gss_unwrap", major, minor);
   }
   std::vector<uint8_t> message = TakeGssBuffer(&out);
@@ -182,12 +183,27 @@ absl::StatusOr<transport::SecretBuffer> ExportMitContext(MitContext& ctx) {
       transport::SecretBuffer::CopyOf(absl::MakeConstSpan(bytes, token.length));
   if (!locked.ok()) {
     // No locked memory for the copy (memory exhausted): put the context
-    // back rather than lose it.
-    OM_uint32 ignored = 0;
-    gss_import_sec_context(&ignored, &token, ctx.out());
+    // back rather than lose it, and say which happened.
+    OM_uint32 import_minor = 0;
+    OM_uint32 import_major =
+        gss_import_sec_context(&import_minor, &token, ctx.out());
+    if (GSS_ERROR(import_major)) {
+      locked = absl::Status(
+          locked.status().code(),
+          absl::StrCat(locked.status().message(),
+                       "; the context is lost (re-import failed: ",
+                       MitStatus("gss_import_sec_context", import_major,
+                                 import_minor)
+                           .message(),
+                       ")"));
+    } else {
+      locked = absl::Status(
+          locked.status().code(),
+          absl::StrCat(locked.status().message(), "; the context is back"));
+    }
   }
-  // The token holds the session keys in the clear: wipe MIT's copy whatever
-  // happened.
+  // The token holds the session keys in the clear: wipe the buffer MIT
+  // handed out whatever happened.
   sodium_memzero(token.value, token.length);
   gss_release_buffer(&minor, &token);
   return locked;

@@ -13,10 +13,12 @@
 // never both (//gssx/krb5:symbol_separation_test checks the bridge).
 //
 // What gssx protects and what it cannot: the export token is copied out
-// of MIT's buffer into locked memory and MIT's copy is wiped before it is
-// released; in transit it is ciphertext in a sealed memfd (bridge.h).
-// MIT keeps its live contexts — session keys included — in ordinary heap
-// memory of its own, which gssx does not control.
+// of the buffer MIT returns into locked memory and that buffer is wiped
+// before it is released; in transit the token is ciphertext in a sealed
+// memfd (bridge.h). MIT itself keeps its live contexts — session keys
+// included — in ordinary heap memory, and gss_export_sec_context frees an
+// intermediate serialized copy without wiping it: both are outside gssx's
+// control.
 //
 // Thread safety: a MitContext is used by one thread at a time (MIT's
 // contexts are not safe for concurrent use); distinct contexts are
@@ -37,6 +39,14 @@
 #include "transport/secret_buffer.h"
 
 namespace gssx::krb5 {
+
+// The per-message services a context must have to be accepted and to be
+// handed off (bridge.h): replay and sequence detection (a message seen
+// before, or out of order, is refused), confidentiality, integrity.
+inline constexpr OM_uint32 kRequiredServices = GSS_C_REPLAY_FLAG |
+                                               GSS_C_SEQUENCE_FLAG |
+                                               GSS_C_CONF_FLAG |
+                                               GSS_C_INTEG_FLAG;
 
 // MIT's (major, minor) pair, as carried by the statuses made here.
 struct MitCodes {
@@ -87,13 +97,12 @@ class MitContext {
 
   // gss_wrap with confidentiality (required: an error if MIT could not
   // encrypt) and default QOP.
-  absl::StatusOr<std::vector<uint8_t>> Wrap(
-      absl::Span<const uint8_t> message) const;
+  // (Not const: both advance the context's sequence state.)
+  absl::StatusOr<std::vector<uint8_t>> Wrap(absl::Span<const uint8_t> message);
   // gss_unwrap. Besides errors, the supplementary replay and sequence
   // answers (duplicate, old, unseq, gap) are errors here: a message seen
   // before is never handed to the caller.
-  absl::StatusOr<std::vector<uint8_t>> Unwrap(
-      absl::Span<const uint8_t> wrapped) const;
+  absl::StatusOr<std::vector<uint8_t>> Unwrap(absl::Span<const uint8_t> wrapped);
 
   struct Info {
     bool krb5 = false;           // mechanism is Kerberos 5
@@ -109,10 +118,13 @@ class MitContext {
   gss_ctx_id_t handle_ = GSS_C_NO_CONTEXT;
 };
 
-// gss_export_sec_context into locked memory. MIT's own buffer is wiped
-// before it is released. OK: `ctx` is empty (MIT deactivates an exported
-// context). Error: `ctx` as MIT left it (MIT does not invalidate a context
-// it failed to export).
+// gss_export_sec_context into locked memory. The buffer MIT hands out is
+// wiped before it is released (MIT builds it from an internal serialized
+// copy, which it frees without wiping: see "What gssx protects" above).
+// OK: `ctx` is empty (MIT deactivates an exported context). Error: `ctx`
+// as MIT left it — still valid, unless MIT had to delete the context
+// (then empty). If no locked memory is left for the copy, the context is
+// re-imported into `ctx` and the error says so (or that it is lost).
 absl::StatusOr<transport::SecretBuffer> ExportMitContext(MitContext& ctx);
 
 // gss_import_sec_context. MIT accepts the same token any number of times

@@ -59,7 +59,8 @@ absl::StatusOr<std::vector<uint8_t>> MitInitiator::Step(
       input.empty() ? GSS_C_NO_BUFFER : &in, nullptr, &out, &ret_flags,
       nullptr);
   if (GSS_ERROR(major)) {
-    gss_release_buffer(&minor, &out);
+    OM_uint32 ignored = 0;  // keep `minor`: it is MIT's reason
+    gss_release_buffer(&ignored, &out);
     ctx_.Reset();
     return MitStatus("gss_init_sec_context", major, minor);
   }
@@ -82,16 +83,29 @@ absl::StatusOr<std::vector<uint8_t>> MitAcceptor::Step(
   gss_buffer_desc in{input.size(), const_cast<uint8_t*>(input.data())};
   gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
   gss_name_t source = GSS_C_NO_NAME;
+  OM_uint32 ret_flags = 0;
   OM_uint32 major = gss_accept_sec_context(
       &minor, ctx_.out(), GSS_C_NO_CREDENTIAL, &in, GSS_C_NO_CHANNEL_BINDINGS,
-      &source, nullptr, &out, nullptr, nullptr, nullptr);
+      &source, nullptr, &out, &ret_flags, nullptr, nullptr);
   if (GSS_ERROR(major)) {
-    gss_release_buffer(&minor, &out);
+    OM_uint32 ignored = 0;  // keep `minor`: it is MIT's reason
+    gss_release_buffer(&ignored, &out);
     ctx_.Reset();
     return MitStatus("gss_accept_sec_context", major, minor);
   }
   std::vector<uint8_t> token = TakeGssBuffer(&out);
   if (!(major & GSS_S_CONTINUE_NEEDED)) {
+    // The services are the initiator's choice (MIT turns on replay and
+    // sequence detection only if the client asked): refuse a context
+    // without the ones this acceptor requires.
+    if ((ret_flags & required_flags_) != required_flags_) {
+      if (source != GSS_C_NO_NAME) gss_release_name(&minor, &source);
+      ctx_.Reset();
+      return absl::PermissionDeniedError(absl::StrCat(
+          "gss_accept_sec_context: the client's context lacks required "
+          "services (flags 0x", absl::Hex(ret_flags), ", required 0x",
+          absl::Hex(required_flags_), ")"));
+    }
     done_ = true;
     gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
     if (!GSS_ERROR(gss_display_name(&minor, source, &text, nullptr))) {
@@ -103,10 +117,12 @@ absl::StatusOr<std::vector<uint8_t>> MitAcceptor::Step(
   return token;
 }
 
-absl::StatusOr<MitPair> EstablishInProcess(const std::string& target) {
-  absl::StatusOr<MitInitiator> init = MitInitiator::Create(target);
+absl::StatusOr<MitPair> EstablishInProcess(const std::string& target,
+                                          OM_uint32 flags,
+                                          OM_uint32 required_flags) {
+  absl::StatusOr<MitInitiator> init = MitInitiator::Create(target, flags);
   if (!init.ok()) return init.status();
-  MitAcceptor accept;
+  MitAcceptor accept(required_flags);
   absl::StatusOr<std::vector<uint8_t>> token = init->Step({});
   // Kerberos with mutual authentication: AP-REQ, AP-REP. Bound the loop in
   // case a mechanism keeps asking.

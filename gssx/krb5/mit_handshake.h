@@ -15,7 +15,8 @@
 // The initiator uses the default credentials (the ccache KRB5CCNAME names:
 // a ticket from kinit), the acceptor the default keytab (KRB5_KTNAME).
 // Requested flags: mutual authentication, replay and sequence detection,
-// confidentiality and integrity.
+// confidentiality and integrity; the acceptor refuses a context without
+// replay and sequence detection, confidentiality and integrity.
 #ifndef GSSX_KRB5_MIT_HANDSHAKE_H_
 #define GSSX_KRB5_MIT_HANDSHAKE_H_
 
@@ -34,6 +35,7 @@ namespace gssx::krb5 {
 inline constexpr OM_uint32 kDefaultRequestFlags =
     GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |
     GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG;
+
 
 class MitInitiator {
  public:
@@ -62,7 +64,10 @@ class MitInitiator {
 
 class MitAcceptor {
  public:
-  MitAcceptor() = default;
+  // `required_flags`: services the initiator must have asked for; a
+  // context without them fails the last Step with PermissionDenied.
+  explicit MitAcceptor(OM_uint32 required_flags = kRequiredServices)
+      : required_flags_(required_flags) {}
   MitAcceptor(MitAcceptor&&) = default;
   MitAcceptor& operator=(MitAcceptor&&) = default;
 
@@ -75,6 +80,7 @@ class MitAcceptor {
   MitContext TakeContext() { return std::move(ctx_); }
 
  private:
+  OM_uint32 required_flags_;
   MitContext ctx_;
   bool done_ = false;
   std::string client_;
@@ -85,7 +91,9 @@ struct MitPair {
   std::string client;  // the principal the acceptor authenticated
 };
 // Both ends in this process, tokens passed in memory (tests, benchmarks).
-absl::StatusOr<MitPair> EstablishInProcess(const std::string& target);
+absl::StatusOr<MitPair> EstablishInProcess(
+    const std::string& target, OM_uint32 flags = kDefaultRequestFlags,
+    OM_uint32 required_flags = kRequiredServices);
 
 }  // namespace gssx::krb5
 

@@ -11,11 +11,15 @@
 // to keytabs), starts krb5kdc -n (listening on 127.0.0.1 only, on a port
 // that was free: if another process takes it first, the KDC fails to bind
 // and Create retries with another), waits until the KDC says it is serving,
-// and obtains the client's ticket with kinit. Nothing system-wide is read
-// or written: the tools get an environment naming only the realm's files.
+// and obtains the client's ticket with kinit. Nothing system-wide is
+// written, and the Kerberos configuration read is the realm's own (the
+// tools get an environment naming only the realm's files; MIT's GSS-API
+// still reads its mechanism list, /etc/gss/mech, if one exists).
 //
 // The destructor stops the KDC (SIGTERM, then SIGKILL) and removes the
-// directory. The KDC also dies with this process (PR_SET_PDEATHSIG).
+// directory. The KDC is also killed when the thread that called Create
+// exits (PR_SET_PDEATHSIG is tied to the forking thread): call Create from
+// the main thread, or a thread that outlives the realm.
 //
 // Every failure says which step failed and includes the tools' output.
 // The tools are those of Debian's krb5-kdc, krb5-admin-server and

@@ -1,5 +1,6 @@
 #include "transport/deliver.h"
 
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -47,10 +48,14 @@ absl::StatusOr<Delivery> DeliverToken(Channel& channel, SecretBuffer& token,
   }
   // Still failing: the outcome is unknown (the importer may yet import
   // the token, or nobody will). The handoff dies with `sent`.
-  return absl::Status(
-      back.status().code(),
+  // (Same kind and errno as the reclaim's error.)
+  const std::string message =
       absl::StrCat("handoff outcome unknown (", acked.message(),
-                   "; reclaim failed: ", back.status().message(), ")"));
+                   "; reclaim failed: ", back.status().message(), ")");
+  if (KindOf(back.status()) == ErrorKind::kNone) {
+    return absl::Status(back.status().code(), message);
+  }
+  return MakeError(KindOf(back.status()), message, ErrnoOf(back.status()));
 }
 
 }  // namespace gssx::transport

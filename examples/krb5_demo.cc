@@ -10,7 +10,9 @@
 //    the kernel latch.
 // 3. Runs krb5_server (3 workers) and 30 Kerberos clients, 6 at a time,
 //    5 wrapped requests each; every reply comes from a worker process that
-//    imported the context the master accepted.
+//    imported the context the master accepted. Halfway, a worker is
+//    SIGKILLed in the middle of a handoff (the server's SIGUSR1 drill): the
+//    master reclaims the context and another worker serves that client.
 // Exits 0 if every step did what it says.
 #include <signal.h>
 #include <sys/wait.h>
@@ -131,6 +133,9 @@ int Main() {
   int clients_ok = 0, requests_ok = 0;
   std::vector<std::string> failures;
   for (int batch = 0; batch < kClients / kParallel; ++batch) {
+    // Halfway, the fault drill: the next handoff's worker is killed
+    // mid-way; the master reclaims the context and passes the client on.
+    if (batch == kClients / kParallel / 2) ::kill(server, SIGUSR1);
     std::vector<std::thread> threads;
     for (int i = 0; i < kParallel; ++i) {
       threads.emplace_back([&] {
@@ -163,8 +168,13 @@ int Main() {
   }
   for (const std::string& f : failures) std::printf("  failure: %s\n", f.c_str());
   std::printf("server: %s\n", stats.c_str());
-  ok = ok && clients_ok == kClients && requests_ok == kClients * kRequests &&
-       WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  const bool drill_seen = stats.find("reclaims=1 ") != std::string::npos &&
+                          stats.find("worker_deaths=1") != std::string::npos;
+  std::printf("fault drill (a worker SIGKILLed mid-handoff, context reclaimed "
+              "and passed on): %s\n", drill_seen ? "seen" : "NOT SEEN");
+  ok = ok && drill_seen && clients_ok == kClients &&
+       requests_ok == kClients * kRequests && WIFEXITED(status) &&
+       WEXITSTATUS(status) == 0;
   std::printf("\n%s\n", ok ? "krb5 demo: OK" : "krb5 demo: FAILED");
   return ok ? 0 : 1;
 }

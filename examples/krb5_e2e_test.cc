@@ -143,6 +143,28 @@ TEST_F(Krb5EndToEndTest, KilledWorkerIsNoticedAndOthersServe) {
   EXPECT_EQ(exit->Stat("dropped"), 0);
 }
 
+// A worker killed in the middle of a handoff (SIGUSR1 drill): the master
+// reclaims the MIT context through the latch and gives the client to the
+// other worker; the client notices nothing.
+TEST_F(Krb5EndToEndTest, WorkerKilledMidHandoffIsInvisibleToTheClient) {
+  std::unique_ptr<ServerProcess> server = StartServer(2);
+  ASSERT_NE(server, nullptr);
+  server->Signal(SIGUSR1);
+  ASSERT_TRUE(server->WaitForLog("drill armed", absl::Seconds(10)));
+  absl::StatusOr<Krb5ClientResult> r = RunKrb5Client(Client(*server, 5));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->requests_ok, 5);
+  EXPECT_TRUE(server->HasLog("drill: killing worker"));
+  EXPECT_TRUE(server->HasLog("reclaimed"));
+  absl::StatusOr<ServerExit> exit = server->Stop();
+  ASSERT_TRUE(exit.ok()) << exit.status();
+  EXPECT_EQ(exit->code, 0);
+  EXPECT_EQ(exit->Stat("handoffs"), 1);
+  EXPECT_EQ(exit->Stat("reclaims"), 1);
+  EXPECT_EQ(exit->Stat("worker_deaths"), 1);
+  EXPECT_EQ(exit->Stat("dropped"), 0);
+}
+
 // A client asking for a service the realm does not know fails at its own
 // TGS request to the KDC, with MIT's reason; the master sees the
 // connection close before any token (counted as dropped) and goes on

@@ -33,6 +33,14 @@ using transport::UniqueFd;
 constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
 constexpr absl::Duration kRequestTimeout = absl::Seconds(30);
 
+// A status for a log line: its message and, for transport errors, the
+// kind's stable name (not the raw payload bytes ToString() would print).
+std::string Describe(const absl::Status& s) {
+  transport::ErrorKind kind = transport::KindOf(s);
+  if (kind == transport::ErrorKind::kNone) return std::string(s.message());
+  return absl::StrCat(s.message(), " (", transport::ErrorKindName(kind), ")");
+}
+
 std::string Text(const std::vector<uint8_t>& b) {
   return std::string(b.begin(), b.end());
 }
@@ -78,6 +86,7 @@ absl::Status Serve(MitContext& ctx, int client) {
 int WorkerMain(UniqueFd socket, UniqueFd done, bool verbose) {
   ::signal(SIGTERM, SIG_DFL);  // the master stops workers by closing channels
   ::signal(SIGCHLD, SIG_DFL);
+  ::signal(SIGUSR1, SIG_DFL);
   ::signal(SIGINT, SIG_IGN);   // Ctrl-C reaches the master, which says so
   absl::StatusOr<transport::Channel> ch = transport::Channel::Open(std::move(socket));
   if (!ch.ok()) {
@@ -182,6 +191,10 @@ class Master {
         for (int sig : ReadSignals(signals_)) {
           if (sig == SIGTERM || sig == SIGINT) return Stop(0);
           if (sig == SIGCHLD) Reap();
+          if (sig == SIGUSR1) {
+            drill_ = true;
+            Log("master", "drill armed: the next handoff's worker dies mid-way");
+          }
         }
       }
       for (size_t i = 0; i < workers_.size(); ++i) {
@@ -248,8 +261,20 @@ class Master {
     if (options_.verbose) Log("master", absl::StrCat("authenticated ", principal));
     const int extra[] = {client.get()};
     while (Worker* w = IdleWorker()) {
+      krb5::HandOffOptions handoff;
+      if (drill_) {
+        // Fault drill (SIGUSR1): the worker dies mid-handoff. Stopped
+        // first, so it cannot import; killed once the message is on its
+        // way. The master must reclaim the context and pass the client on.
+        drill_ = false;
+        const pid_t victim = w->pid;
+        Log("master", absl::StrCat("drill: killing worker ", victim,
+                                   " in the middle of a handoff"));
+        ::kill(victim, SIGSTOP);
+        handoff.after_send = [victim] { ::kill(victim, SIGKILL); };
+      }
       absl::StatusOr<krb5::Delivery> d =
-          krb5::HandOffMitContext(*w->channel, *ctx, extra);
+          krb5::HandOffMitContext(*w->channel, *ctx, extra, handoff);
       if (d.ok()) {
         ++handoffs_;
         w->idle = false;
@@ -259,7 +284,7 @@ class Master {
         // Exported and not brought back: MIT could not re-import it, or
         // the reclaim failed (then the worker may still import it and
         // serve the client; we cannot tell). Either way, not ours.
-        Log("master", absl::StrCat("context not recovered: ", d.status().ToString()));
+        Log("master", absl::StrCat("context not recovered: ", Describe(d.status())));
         ++dropped_;
         if (transport::KindOf(d.status()) != transport::ErrorKind::kNone) {
           w->idle = false;  // the reclaim failed: the worker may have it
@@ -268,7 +293,7 @@ class Master {
       }
       ++reclaims_;
       Log("master", absl::StrCat("worker ", w->pid, " did not take the context (",
-                                 d.status().ToString(), "); reclaimed"));
+                                 Describe(d.status()), "); reclaimed"));
       if (transport::IsError(d.status(), transport::ErrorKind::kRejectedByPeer) ||
           transport::IsError(d.status(), transport::ErrorKind::kTimeout)) {
         // The worker got the message (and refused it, or is slow to
@@ -276,7 +301,7 @@ class Master {
         w->idle = false;
       } else {
         // Closed, or the send itself failed: the channel is not usable.
-        MarkDead(*w, d.status().ToString());
+        MarkDead(*w, Describe(d.status()));
       }
     }
     Log("master", "no idle worker for an authenticated client: dropped");
@@ -305,6 +330,7 @@ class Master {
   std::vector<Worker> workers_;
   int connections_ = 0, handoffs_ = 0, reclaims_ = 0, dropped_ = 0,
       worker_deaths_ = 0;
+  bool drill_ = false;  // SIGUSR1: kill the next handoff's worker mid-way
 };
 
 }  // namespace
@@ -319,7 +345,8 @@ int RunKrb5Server(const Krb5ServerOptions& options) {
     Log("master", listener.status().ToString());
     return 1;
   }
-  absl::StatusOr<int> signals = InstallSignalPipe({SIGTERM, SIGINT, SIGCHLD});
+  absl::StatusOr<int> signals =
+      InstallSignalPipe({SIGTERM, SIGINT, SIGCHLD, SIGUSR1});
   if (!signals.ok()) return 1;
   Master master(options, std::move(*listener), *signals);
   if (absl::Status s = master.StartWorkers(); !s.ok()) {

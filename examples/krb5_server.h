@@ -13,6 +13,10 @@
 //   then, repeatedly, client → server a wrapped request, server → client
 //   the wrapped reply "worker <pid>: re: <request>".
 //
+// SIGUSR1 arms a fault drill: the worker chosen for the next handoff is
+// stopped, then SIGKILLed once the message is sent; the master reclaims the
+// context through the latch and hands the client to another worker.
+//
 // The master authenticates one client at a time (a client has 10 s to
 // send each handshake token). Workers serve one client at a time and tell the master when they are
 // free again (a byte on a pipe); the master accepts only while a worker is

@@ -11,7 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
+#include "absl/base/config.h"
 #include "gtest/gtest.h"
+#include "testing/capabilities.h"
 #include "testing/child.h"
 #include "testing/status_matchers.h"
 
@@ -140,6 +144,11 @@ TEST(CsprngTest, ParentAndForkedChildDrawDifferentBytes) {
 }
 
 TEST(CsprngTest, RawCloneWithoutAtforkHandlersStillReseeds) {
+#ifdef ABSL_HAVE_THREAD_SANITIZER
+  // TSan's runtime takes its own locks around fork(); a raw clone skips
+  // that, and the child can hang on a lock TSan's thread held.
+  GTEST_SKIP() << "raw clone() is not safe under ThreadSanitizer";
+#endif
   // A bare clone(SIGCHLD) skips pthread_atfork handlers: only the kernel
   // (MADV_WIPEONFORK) can tell the child's generator it was copied.
   (void)Draw();
@@ -163,6 +172,50 @@ TEST(CsprngTest, RawCloneWithoutAtforkHandlersStillReseeds) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   ASSERT_TRUE(got);
   EXPECT_NE(parent, from_child);
+}
+
+// Forward secrecy: what was handed out is not left in the state.
+TEST(CsprngTest, OutputsDoNotStayInTheState) {
+  for (int i = 0; i < 100; ++i) {
+    Block b = Draw();
+    EXPECT_FALSE(CsprngStateContainsForTest(absl::MakeConstSpan(b.data(), 16)))
+        << "draw " << i;
+  }
+}
+
+// A child that cannot lock the state page again (mlock is not inherited)
+// must not use it: it falls back to the kernel, and its output is its own.
+TEST(CsprngTest, ChildThatCannotLockFallsBackToTheKernel) {
+#if defined(ABSL_HAVE_ADDRESS_SANITIZER) || defined(ABSL_HAVE_THREAD_SANITIZER)
+  // The sanitizers' runtimes make mlock a no-op that always succeeds.
+  GTEST_SKIP() << "mlock is a no-op under this sanitizer: a failing mlock "
+                  "cannot be shown";
+#endif
+  (void)Draw();
+  ASSERT_EQ(GetCsprngMode(), CsprngMode::kWipeOnFork);
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  absl::StatusOr<ForkedChild> child = ForkedChild::Start([&] {
+    ::close(p[0]);
+    // No lock rights: no CAP_IPC_LOCK, RLIMIT_MEMLOCK 0.
+    ::gssx::testing::DropEffectiveCapability(CAP_IPC_LOCK);
+    struct rlimit none = {0, 0};
+    if (::setrlimit(RLIMIT_MEMLOCK, &none) != 0) return 3;
+    Block b = Draw();
+    if (GetCsprngMode() != CsprngMode::kKernelOnly) return 4;
+    if (AllZero(b)) return 5;
+    return WriteAll(p[1], b.data(), b.size()) ? 0 : 2;
+  });
+  ASSERT_TRUE(child.ok()) << child.status();
+  ::close(p[1]);
+  Block parent = Draw();
+  Block from_child{};
+  const bool got = ReadAll(p[0], from_child.data(), from_child.size());
+  ::close(p[0]);
+  EXPECT_THAT(child->Wait(absl::Seconds(30)), IsOkAndHolds(0));
+  ASSERT_TRUE(got);
+  EXPECT_NE(parent, from_child);
+  EXPECT_EQ(GetCsprngMode(), CsprngMode::kWipeOnFork);  // the parent keeps it
 }
 
 TEST(CsprngTest, SiblingChildrenDrawDifferentBytes) {

@@ -28,7 +28,6 @@ constexpr uint64_t kReseedBytes = uint64_t{1} << 20;
 struct State {
   uint64_t seeds;       // seeds from the kernel in this process; 0: unseeded
   uint64_t since_seed;  // bytes handed out since the last seed
-  pid_t pid;            // the seeding process (kPidCheck)
   uint32_t available;   // unread bytes at the end of `block`
   uint8_t key[kKeySize];
   uint8_t block[kBlockSize];
@@ -41,14 +40,24 @@ State* g_state = nullptr;
 size_t g_page = 0;
 CsprngMode g_mode = CsprngMode::kUnused;
 
+// A fork while another thread holds g_mu would leave the child's copy
+// locked forever: hold it across fork, release it on both sides. Installed
+// while the library is loaded (static initialization), so before g_mu can
+// ever be locked — never in a window where a concurrent fork could copy a
+// held g_mu into a child without handlers. If registration fails, the
+// generator is never used (every call goes to the kernel).
+const bool g_atfork_registered =
+    ::pthread_atfork([] { g_mu.lock(); }, [] { g_mu.unlock(); },
+                     [] { g_mu.unlock(); }) == 0;
+
 // Maps [guard][state page][guard]: locked, not dumped, wiped on fork. On
-// any failure the process uses the kernel for every request instead.
+// any failure — including a kernel without MADV_WIPEONFORK, where nothing
+// would keep a forked child from continuing the parent's stream, or from
+// holding the parent's next keys in memory that is no longer locked — the
+// process uses the kernel for every request instead.
 void Setup() {
-  // A fork while another thread holds g_mu would leave the child's copy
-  // locked forever: hold it across fork, release it on both sides.
-  ::pthread_atfork([] { g_mu.lock(); }, [] { g_mu.unlock(); },
-                   [] { g_mu.unlock(); });
   g_mode = CsprngMode::kKernelOnly;
+  if (!g_atfork_registered) return;
   // Selects libsodium's fastest ChaCha20 (idempotent and thread-safe).
   if (sodium_init() < 0) return;
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
@@ -58,6 +67,7 @@ void Setup() {
   if (map == MAP_FAILED) return;
   auto* state = static_cast<uint8_t*>(map) + page;
   if (::mprotect(state, page, PROT_READ | PROT_WRITE) != 0 ||
+      ::madvise(state, page, MADV_WIPEONFORK) != 0 ||
       ::mlock(state, page) != 0) {
     ::munmap(map, 3 * page);
     return;
@@ -65,9 +75,7 @@ void Setup() {
   (void)::madvise(state, page, MADV_DONTDUMP);  // best effort, as the pool
   g_state = reinterpret_cast<State*>(state);
   g_page = page;
-  g_mode = ::madvise(state, page, MADV_WIPEONFORK) == 0
-               ? CsprngMode::kWipeOnFork
-               : CsprngMode::kPidCheck;
+  g_mode = CsprngMode::kWipeOnFork;
 }
 
 // Fresh key from the kernel. mlock is not inherited across fork, so the
@@ -83,7 +91,6 @@ bool Seed(State& s) {
   sodium_memzero(&s, sizeof s);
   randombytes_buf(s.key, sizeof s.key);
   s.seeds = seeds + 1;
-  if (g_mode == CsprngMode::kPidCheck) s.pid = ::getpid();
   return true;
 }
 
@@ -108,9 +115,6 @@ void RandomBytes(absl::Span<uint8_t> out) {
     return;
   }
   State& s = *g_state;
-  if (g_mode == CsprngMode::kPidCheck && s.seeds != 0 && s.pid != ::getpid()) {
-    sodium_memzero(&s, sizeof s);  // forked: the parent's stream is not ours
-  }
   if (s.seeds == 0 || s.since_seed >= kReseedBytes) {
     if (!Seed(s)) {
       randombytes_buf(out.data(), out.size());
@@ -135,10 +139,17 @@ CsprngMode GetCsprngMode() {
   return g_mode;
 }
 
+bool CsprngStateContainsForTest(absl::Span<const uint8_t> bytes) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_state == nullptr || bytes.empty()) return false;
+  const uint8_t* begin = reinterpret_cast<const uint8_t*>(g_state);
+  const uint8_t* end = begin + sizeof(State);
+  return std::search(begin, end, bytes.begin(), bytes.end()) != end;
+}
+
 uint64_t CsprngSeedsForTest() {
   std::lock_guard<std::mutex> lock(g_mu);
   if (g_state == nullptr) return 0;
-  if (g_mode == CsprngMode::kPidCheck && g_state->pid != ::getpid()) return 0;
   return g_state->seeds;
 }
 

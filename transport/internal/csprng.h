@@ -16,14 +16,19 @@
 // however it was forked (fork(), clone() without CLONE_VM; atfork handlers
 // or not) — finds the page zeroed, which reads as "not seeded", and reseeds
 // from the kernel before its first output. Parent and child therefore never
-// share a stream. On kernels without MADV_WIPEONFORK (before 4.14) the
-// generator records its pid and compares it with getpid() on every call.
+// share a stream, and a child never holds the parent's next keys in memory
+// that is no longer locked (mlock is not inherited).
 //
-// If the page cannot be mapped or locked, every call goes straight to the
-// kernel (randombytes_buf): never a secret in swappable memory, only slower.
+// If the page cannot be mapped, locked or marked MADV_WIPEONFORK (kernels
+// before 4.14, or a seccomp policy refusing it) — or, in a forked child, be
+// locked again — every call goes straight to the kernel (randombytes_buf):
+// never a secret in swappable memory, never a shared stream, only slower.
 //
-// Thread-safe (one generator per process behind a mutex that pthread_atfork
-// keeps consistent across fork).
+// Thread-safe: one generator per process behind a mutex that pthread_atfork
+// handlers, installed when the library loads, hold across fork(). A raw
+// clone() skips those handlers: done while another thread is inside
+// RandomBytes, the child's copy of the mutex stays locked (as with any
+// mutex).
 #ifndef GSSX_TRANSPORT_INTERNAL_CSPRNG_H_
 #define GSSX_TRANSPORT_INTERNAL_CSPRNG_H_
 
@@ -43,14 +48,17 @@ void RandomBytes(absl::Span<uint8_t> out);
 enum class CsprngMode {
   kUnused,         // no output drawn yet in this process
   kWipeOnFork,     // locked page, MADV_WIPEONFORK
-  kPidCheck,       // locked page, getpid() compared on every call
-  kKernelOnly,     // no locked page: every call is a getrandom
+  kKernelOnly,     // no such page: every call is a getrandom
 };
 CsprngMode GetCsprngMode();
 
 // Test-only: how many times the generator has seeded itself from the kernel
 // in this process (0 in a forked child until its first output).
 uint64_t CsprngSeedsForTest();
+
+// Test-only: whether the generator's state still holds `bytes` anywhere
+// (an output handed out must not stay behind).
+bool CsprngStateContainsForTest(absl::Span<const uint8_t> bytes);
 
 }  // namespace gssx::transport::internal
 

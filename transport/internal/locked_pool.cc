@@ -37,9 +37,10 @@ size_t SlotSize(int c) { return kMinPooledSize << c; }
 // so every absl::Mutex::Lock runs the deadlock detector (a lookup in a
 // global graph under a global spinlock), which cost more than the
 // critical sections it protects (a free-list push or pop), on every
-// secret buffer allocated and freed. The pool takes no other lock while
-// holding this one, so there is no deadlock to detect; a plain mutex,
-// annotated for clang's thread-safety analysis.
+// secret buffer allocated and freed. The pool takes none of gssx's other
+// locks while holding this one (only malloc's and stdio's, when it grows),
+// so there is no deadlock to detect; a plain mutex, annotated for clang's
+// thread-safety analysis.
 class ABSL_LOCKABLE PoolMutex {
  public:
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }

@@ -24,6 +24,7 @@
 #include "absl/synchronization/mutex.h"
 #include "examples/client.h"
 #include "examples/prefork.h"
+#include "examples/server_util.h"
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
 
@@ -35,13 +36,6 @@ ABSL_FLAG(bool, faults, true, "kill a worker mid-handoff and stop a busy one");
 
 namespace gssx::examples {
 namespace {
-
-std::string ReadLine(int fd) {
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
-  return line;
-}
 
 int Main() {
   char dir_template[] = "/tmp/gssx-demo-XXXXXX";

@@ -72,6 +72,7 @@
 #include "absl/time/clock.h"
 #include "examples/client.h"
 #include "examples/prefork.h"
+#include "examples/server_util.h"
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
 #include "testing/bench.h"
@@ -119,13 +120,6 @@ double MachineBusySeconds() {
   in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
   static const double kTicks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   return (user + nice + system + irq + softirq) / kTicks;
-}
-
-std::string ReadLine(int fd) {
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
-  return line;
 }
 
 // A run during which other processes used more than this (in CPUs) is

@@ -31,6 +31,7 @@
 #include "absl/strings/strip.h"
 #include "examples/krb5_client.h"
 #include "examples/krb5_server.h"
+#include "examples/server_util.h"
 #include "gssx/krb5/bridge.h"
 #include "gssx/krb5/mit_context.h"
 #include "gssx/krb5/mit_handshake.h"
@@ -39,13 +40,6 @@
 
 namespace gssx::examples {
 namespace {
-
-std::string ReadLine(int fd) {
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
-  return line;
-}
 
 bool ShowTheGap(const std::string& service) {
   std::printf("\n== one export token, two imports ==\n");

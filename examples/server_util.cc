@@ -56,6 +56,13 @@ void WriteLine(int fd, const std::string& line) {
   if (fd >= 0) WriteAll(fd, absl::StrCat(line, "\n"));
 }
 
+std::string ReadLine(int fd) {
+  std::string line;
+  char c;
+  while (::read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
+  return line;
+}
+
 absl::Status SetCloseOnExec(int fd) {
   if (fd < 0) return absl::OkStatus();
   int flags = ::fcntl(fd, F_GETFD);

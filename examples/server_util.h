@@ -62,6 +62,10 @@ absl::Status SetCloseOnExec(int fd);
 // Writes `line` and a newline to `fd` (if >= 0), retrying short writes.
 void WriteLine(int fd, const std::string& line);
 
+// Reads up to a newline (not included) or end of file from `fd`, a byte at
+// a time (so nothing past the line is consumed), blocking.
+std::string ReadLine(int fd);
+
 }  // namespace gssx::examples
 
 #endif  // GSSX_EXAMPLES_SERVER_UTIL_H_

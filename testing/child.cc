@@ -80,6 +80,18 @@ absl::StatusOr<int> ForkedChild::Wait(absl::Duration timeout) {
   return DecodeWaitStatus(status);
 }
 
+std::optional<int> ForkedChild::Exited() {
+  if (pid_ <= 0) return std::nullopt;
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &status, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r != pid_) return std::nullopt;
+  pid_ = -1;
+  return DecodeWaitStatus(status);
+}
+
 absl::StatusOr<int> ForkedChild::Kill() {
   if (pid_ <= 0) return absl::FailedPreconditionError("no child");
   ::kill(pid_, SIGKILL);

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -40,6 +41,9 @@ class ForkedChild {
   absl::StatusOr<int> Wait(absl::Duration timeout = absl::Seconds(60));
   // SIGKILL, then reap. Returns the exit code as Wait.
   absl::StatusOr<int> Kill();
+  // Without waiting: the exit code (as Wait; the child is reaped) if the
+  // child has exited, nullopt while it runs (or if there is no child).
+  std::optional<int> Exited();
 
  private:
   explicit ForkedChild(pid_t pid) : pid_(pid) {}

@@ -20,9 +20,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "transport/unique_fd.h"
 
 namespace gssx::testing {
 namespace {
+
+using transport::UniqueFd;
 
 struct Tool {
   const char* path;
@@ -92,62 +95,28 @@ struct ExecArgs {
   }
 };
 
-// Starts argv[0] with stdin /dev/null and stdout+stderr appended to `log`.
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& args,
-                            const std::vector<std::string>& env,
-                            const std::string& log, bool die_with_parent) {
+// Starts argv[0] with stdin /dev/null and stdout+stderr appended to `log`,
+// killed when the thread that started it exits (PR_SET_PDEATHSIG).
+absl::StatusOr<ForkedChild> Spawn(const std::vector<std::string>& args,
+                                  const std::vector<std::string>& env,
+                                  const std::string& log) {
   ExecArgs exec(args, env);
-  int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (out < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", log));
-  int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    int e = errno;
-    ::close(out);
-    return absl::ErrnoToStatus(e, "open /dev/null");
-  }
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    int e = errno;
-    ::close(out);
-    ::close(in);
-    return absl::ErrnoToStatus(e, "fork");
-  }
-  if (pid == 0) {
-    if (die_with_parent) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-    }
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
+  UniqueFd out(::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!out.valid()) return absl::ErrnoToStatus(errno, absl::StrCat("open ", log));
+  UniqueFd in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return absl::ErrnoToStatus(errno, "open /dev/null");
+  const pid_t parent = ::getpid();
+  // The child only makes async-signal-safe calls until exec (everything
+  // was built above).
+  return ForkedChild::Start([&]() -> int {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) return 127;
+    ::dup2(in.get(), 0);
+    ::dup2(out.get(), 1);
+    ::dup2(out.get(), 2);
     ::execve(exec.argv[0], exec.argv.data(), exec.envp.data());
-    ::_exit(127);
-  }
-  ::close(out);
-  ::close(in);
-  return pid;
-}
-
-// Waits for `pid` up to `timeout`; its exit code, 128+N if killed by
-// signal N. A child still running at the deadline is killed.
-absl::StatusOr<int> WaitFor(pid_t pid, absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      return 128 + WTERMSIG(status);
-    }
-    if (r < 0 && errno != EINTR) return absl::ErrnoToStatus(errno, "waitpid");
-    if (absl::Now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return absl::DeadlineExceededError("timed out");
-    }
-    absl::SleepFor(absl::Milliseconds(2));
-  }
+    return 127;
+  });
 }
 
 int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
@@ -192,9 +161,9 @@ absl::Status TestRealm::Run(const std::vector<std::string>& argv) {
   env.push_back("PATH=/usr/sbin:/usr/bin:/sbin:/bin");
   std::string log = dir_ + "/tools.log";
   size_t before = ReadFile(log).size();
-  absl::StatusOr<pid_t> pid = Spawn(argv, env, log, /*die_with_parent=*/true);
-  if (!pid.ok()) return pid.status();
-  absl::StatusOr<int> code = WaitFor(*pid, absl::Seconds(60));
+  absl::StatusOr<ForkedChild> tool = Spawn(argv, env, log);
+  if (!tool.ok()) return tool.status();
+  absl::StatusOr<int> code = tool->Wait(absl::Seconds(60));
   if (code.ok() && *code == 0) return absl::OkStatus();
   std::string output = ReadFile(log).substr(before);
   return absl::InternalError(absl::StrCat(
@@ -273,16 +242,14 @@ absl::Status TestRealm::StartKdc() {
     // it did not; start each attempt with an empty one.
     ::unlink((dir_ + "/kdc.log").c_str());
     std::vector<std::string> env = Environment();
-    absl::StatusOr<pid_t> pid = Spawn({kKdc.path, "-n", "-r", options_.realm},
-                                      env, dir_ + "/kdc.stderr",
-                                      /*die_with_parent=*/true);
-    if (!pid.ok()) return pid.status();
-    kdc_pid_ = *pid;
+    absl::StatusOr<ForkedChild> kdc =
+        Spawn({kKdc.path, "-n", "-r", options_.realm}, env, dir_ + "/kdc.stderr");
+    if (!kdc.ok()) return kdc.status();
+    kdc_.emplace(std::move(*kdc));
     absl::Time deadline = absl::Now() + absl::Seconds(30);
     for (;;) {
-      int status = 0;
-      if (::waitpid(kdc_pid_, &status, WNOHANG) == kdc_pid_) {
-        kdc_pid_ = -1;  // failed to start (e.g. the port was taken)
+      if (kdc_->Exited().has_value()) {
+        kdc_.reset();  // failed to start (e.g. the port was taken)
         last_error = KdcLog();
         break;
       }
@@ -303,12 +270,10 @@ absl::Status TestRealm::StartKdc() {
 }
 
 void TestRealm::StopKdc() {
-  if (kdc_pid_ <= 0) return;
-  ::kill(kdc_pid_, SIGTERM);
-  if (!WaitFor(kdc_pid_, absl::Seconds(10)).ok()) {
-    // WaitFor killed and reaped it.
-  }
-  kdc_pid_ = -1;
+  if (!kdc_ || kdc_->pid() <= 0) return;
+  ::kill(kdc_->pid(), SIGTERM);
+  (void)kdc_->Wait(absl::Seconds(10));  // killed at the deadline
+  kdc_.reset();
 }
 
 absl::StatusOr<std::unique_ptr<TestRealm>> TestRealm::Create(

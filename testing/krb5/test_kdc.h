@@ -34,11 +34,13 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "testing/child.h"
 
 namespace gssx::testing {
 
@@ -66,7 +68,7 @@ class TestRealm {
   const std::string& dir() const { return dir_; }
   const std::string& realm() const { return options_.realm; }
   int port() const { return port_; }
-  pid_t kdc_pid() const { return kdc_pid_; }
+  pid_t kdc_pid() const { return kdc_ ? kdc_->pid() : -1; }
   // Full principal names, e.g. "alice@GSSX.TEST".
   std::string client() const;
   std::string service() const;
@@ -98,7 +100,7 @@ class TestRealm {
   TestRealmOptions options_;
   std::string dir_;
   int port_ = 0;
-  pid_t kdc_pid_ = -1;
+  std::optional<ForkedChild> kdc_;
 };
 
 }  // namespace gssx::testing

@@ -1,6 +1,6 @@
 // Runs every vector of the published cacophony test-vector file for
-// *_25519_ChaChaPoly_SHA256 (the Bazel data dependency
-// @shared_vectors//:noise): both parties with the vector's fixed keys, each
+// *_25519_ChaChaPoly_SHA256 (gssx/noise/testdata/, a data dependency of
+// this test): both parties with the vector's fixed keys, each
 // handshake message compared byte for byte, the handshake hash, then the
 // transport messages after Split().
 #include <cstdlib>
@@ -31,26 +31,25 @@ using ::gssx::noise::test_internal::ParseJson;
 using Bytes = std::vector<uint8_t>;
 
 constexpr absl::string_view kVectorFile =
-    "shared_vectors/noise/cacophony_25519_ChaChaPoly_SHA256.json";
+    "gssx/noise/testdata/cacophony_25519_ChaChaPoly_SHA256.json";
 
 // Patterns that must run and pass, or the test fails.
 constexpr absl::string_view kRequired[] = {"NN", "NK", "KK", "IK", "XX"};
 
-// The data file in the runfiles tree. Bazel 4 puts an external repository
-// both at $TEST_SRCDIR/<repo>/ and, with the legacy layout, under
-// $TEST_SRCDIR/<workspace>/external/<repo>/.
+// The data file in the runfiles tree: under this workspace's directory
+// ($TEST_WORKSPACE), or under "gssx" when a consumer workspace runs this test
+// from gssx as an external repository.
 absl::StatusOr<std::string> ReadVectorFile() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
   if (srcdir == nullptr) {
     return absl::FailedPreconditionError("TEST_SRCDIR unset: run under bazel");
   }
-  std::vector<std::string> candidates = {
-      absl::StrCat(srcdir, "/", kVectorFile)};
+  std::vector<std::string> candidates;
   if (workspace != nullptr) {
-    candidates.push_back(
-        absl::StrCat(srcdir, "/", workspace, "/external/", kVectorFile));
+    candidates.push_back(absl::StrCat(srcdir, "/", workspace, "/", kVectorFile));
   }
+  candidates.push_back(absl::StrCat(srcdir, "/gssx/", kVectorFile));
   for (const std::string& path : candidates) {
     std::ifstream in(path, std::ios::binary);
     if (!in) continue;

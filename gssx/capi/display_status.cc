@@ -22,6 +22,7 @@
 using gssx::ErrorKind;
 using gssx::Minor;
 using gssx::capi_internal::CallingError;
+using gssx::capi_internal::ClearOutputs;
 using gssx::capi_internal::Entry;
 using gssx::capi_internal::Error;
 using gssx::capi_internal::IsOurMechanism;
@@ -96,6 +97,7 @@ extern "C" OM_uint32 gss_display_status(OM_uint32* minor_status,
                                         const gss_OID mech_type,
                                         OM_uint32* message_context,
                                         gss_buffer_t status_string) {
+  ClearOutputs(status_string);  // message_context is input/output
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (message_context == nullptr || status_string == GSS_C_NO_BUFFER) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);

@@ -1,5 +1,6 @@
 #include "gssx/capi/internal/common.h"
 
+#include <gssapi/gssapi_generic.h>
 #include <sodium.h>
 
 #include <array>
@@ -499,4 +500,12 @@ gss_OID GSS_C_NT_HOSTBASED_SERVICE_X = &gssx::capi_internal::kStaticOids[4];
 gss_OID GSS_C_NT_ANONYMOUS = &gssx::capi_internal::kStaticOids[5];
 gss_OID GSS_C_NT_EXPORT_NAME = &gssx::capi_internal::kStaticOids[6];
 gss_OID GSS_GSSX_MECHANISM = &gssx::capi_internal::kStaticOids[7];
+
+// MIT's legacy names of the same OIDs (<gssapi/gssapi_generic.h>).
+gss_OID gss_nt_user_name = &gssx::capi_internal::kStaticOids[0];
+gss_OID gss_nt_machine_uid_name = &gssx::capi_internal::kStaticOids[1];
+gss_OID gss_nt_string_uid_name = &gssx::capi_internal::kStaticOids[2];
+gss_OID gss_nt_service_name = &gssx::capi_internal::kStaticOids[3];
+gss_OID gss_nt_service_name_v2 = &gssx::capi_internal::kStaticOids[3];
+gss_OID gss_nt_exported_name = &gssx::capi_internal::kStaticOids[6];
 }

@@ -88,7 +88,9 @@ OM_uint32 gssx_export_sec_context_to(OM_uint32 *minor_status,
 
 /* Receives one exported context and the fds sent with it. *fd_count is the
    capacity of fds on entry and the number received on return; the caller
-   owns them. More fds than capacity: all closed, error, nothing imported.
+   owns them. Set on entry, as every output: *context_handle
+   GSS_C_NO_CONTEXT, *fd_count 0 and fds[0..capacity) -1, so after an
+   error nothing was received. More fds than capacity: all closed, error, nothing imported.
    fd_count may be NULL (no fds accepted). Blocks until a context arrives.
    A token that does not import (malformed, expired) is refused without
    being consumed, so its exporter takes it back. */
@@ -102,7 +104,8 @@ OM_uint32 gssx_import_sec_context_from(OM_uint32 *minor_status,
    memfd holds the context in plaintext until imported: prefer the channel
    form.
    Export: on success *token_fd is a new close-on-exec fd the caller owns
-   and *context_handle becomes GSS_C_NO_CONTEXT. */
+   and *context_handle becomes GSS_C_NO_CONTEXT; *token_fd is -1 until
+   then (set on entry; never 0, which is stdin). */
 OM_uint32 gssx_export_sec_context_fd(OM_uint32 *minor_status,
                                      gss_ctx_id_t *context_handle,
                                      int *token_fd);

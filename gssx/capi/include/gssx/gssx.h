@@ -65,7 +65,8 @@ typedef struct gssx_channel_struct *gssx_channel_t;
    opens its end too (at most 30 seconds). Errors: GSS_S_UNAUTHORIZED (the
    peer's uid differs, or the peer refused ours), GSS_S_FAILURE (not such a
    socket: minor "An argument is invalid."; an OS failure: minor errno; the
-   peer closed or did not answer in time). */
+   peer closed or did not answer in time). *channel is GSSX_NO_CHANNEL until
+   success (set on entry). */
 OM_uint32 gssx_channel_open(OM_uint32 *minor_status, int socket_fd,
                             gssx_channel_t *channel);
 

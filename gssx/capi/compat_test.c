@@ -1066,3 +1066,94 @@ void pname_to_uid_maps_to_the_account_of_the_same_name(void) {
   release_name(&svc);
   release_name(&nobody);
 }
+
+/* ------------------------------------------ minor codes keep the detail */
+
+/* The text gss_display_status gives for a minor code. */
+static void minor_text(OM_uint32 code, char *out, size_t n) {
+  OM_uint32 minor = 0, context = 0;
+  gss_buffer_desc text;
+  out[0] = '\0';
+  if (gss_display_status(&minor, code, GSS_C_MECH_CODE, GSS_C_NO_OID,
+                         &context, &text) != GSS_S_COMPLETE) {
+    return;
+  }
+  snprintf(out, n, "%.*s", (int)text.length, (const char *)text.value);
+  gss_release_buffer(&minor, &text);
+}
+
+void minor_status_says_which_keytab_and_why(void) {
+  OM_uint32 minor = 0;
+  gss_key_value_element_desc store[1];
+  gss_cred_id_t cred;
+  char text[512];
+  REQUIRE(hide_env() == 0);
+  store[0].key = "keytab";
+  store[0].value = "/nonexistent/gssx/keytab";
+  CHECK_GSS(acquire_from(store, 1, GSS_C_INITIATE, NULL, &cred, &minor),
+            GSS_S_NO_CRED);
+  CHECK_EQ_U64(minor, GSSX_MINOR_KEYTAB_UNREADABLE);
+  minor_text(minor, text, sizeof text);
+  CHECK(strstr(text, "The keytab cannot be read") != NULL);
+  CHECK(strstr(text, "cannot open the keytab /nonexistent/gssx/keytab: "
+                     "No such file or directory") != NULL);
+  /* The next error of the same code brings its own detail. */
+  store[0].value = "/nonexistent/other";
+  CHECK_GSS(acquire_from(store, 1, GSS_C_INITIATE, NULL, &cred, &minor),
+            GSS_S_NO_CRED);
+  minor_text(minor, text, sizeof text);
+  CHECK(strstr(text, "/nonexistent/other") != NULL);
+  CHECK(strstr(text, "/nonexistent/gssx/keytab") == NULL);
+  /* No keytab at all. */
+  CHECK_GSS(gss_acquire_cred(&minor, GSS_C_NO_NAME, 0, GSS_C_NO_OID_SET,
+                             GSS_C_INITIATE, &cred, NULL, NULL),
+            GSS_S_NO_CRED);
+  CHECK_EQ_U64(minor, GSSX_MINOR_NO_KEYTAB);
+  minor_text(minor, text, sizeof text);
+  CHECK(strstr(text, "GSSX_KEYTAB") != NULL);
+  restore_env();
+}
+
+void minor_status_says_gssx_trust_is_unset(void) {
+  OM_uint32 minor = 0, major;
+  gss_key_value_element_desc store[1];
+  gss_cred_id_t cred = GSS_C_NO_CREDENTIAL;
+  gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+  gss_name_t target;
+  gss_buffer_desc out;
+  char text[512];
+  REQUIRE(hide_env() == 0);
+  store[0].key = "keytab";
+  store[0].value = saved_keytab;
+  REQUIRE_GSS(acquire_from(store, 1, GSS_C_INITIATE, NULL, &cred, &minor),
+              GSS_S_COMPLETE);
+  target = import_bytes(GSSX_C_SERVICE, strlen(GSSX_C_SERVICE),
+                        GSS_C_NT_HOSTBASED_SERVICE, &major);
+  CHECK_GSS(gss_init_sec_context(&minor, cred, &ctx, target, GSS_C_NO_OID, 0,
+                                 0, GSS_C_NO_CHANNEL_BINDINGS,
+                                 GSS_C_NO_BUFFER, NULL, &out, NULL, NULL),
+            GSS_S_BAD_NAME);
+  CHECK_EQ_U64(minor, GSSX_MINOR_UNKNOWN_TARGET);
+  minor_text(minor, text, sizeof text);
+  CHECK(strstr(text, "GSSX_TRUST is not set") != NULL);
+  release_buffer(&out);
+  delete_context(&ctx);
+  release_name(&target);
+  release_cred(&cred);
+  restore_env();
+}
+
+void minor_code_constants_are_the_library_s(void) {
+  OM_uint32 minor = 0, time_rec;
+  gss_buffer_desc buf = GSSX_C_BUF("has space");
+  gss_name_t name;
+  CHECK_GSS(gss_import_name(&minor, &buf, GSS_C_NT_USER_NAME, &name),
+            GSS_S_BAD_NAME);
+  CHECK_EQ_U64(minor, GSSX_MINOR_NAME_MALFORMED);
+  CHECK_GSS(gss_context_time(&minor, GSS_C_NO_CONTEXT, &time_rec),
+            GSS_S_NO_CONTEXT);
+  CHECK_EQ_U64(minor, GSSX_MINOR_NO_CONTEXT_HANDLE);
+  CHECK_EQ_U64(GSSX_MINOR_BASE, 0x67737800ul);
+  CHECK_EQ_U64(GSSX_MINOR_TRANSPORT_ALREADY_CONSUMED,
+               GSSX_MINOR_TRANSPORT_BASE + 7);
+}

@@ -15,12 +15,14 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gssx/capi/internal/common.h"
@@ -102,6 +104,24 @@ OM_uint32 SecondsOf(absl::Duration d) {
   const int64_t s = absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)));
   if (s >= static_cast<int64_t>(GSS_C_INDEFINITE)) return GSS_C_INDEFINITE - 1;
   return static_cast<OM_uint32>(s);
+}
+
+// An empty trust store trusts nobody: a handshake refused for want of
+// trust says so, and where the trust was to come from.
+absl::Status WithTrustHint(absl::Status status, const Credentials& cred) {
+  const uint32_t minor = gssx::MinorOf(status);
+  if ((minor != static_cast<uint32_t>(Minor::kUnknownTarget) &&
+       minor != static_cast<uint32_t>(Minor::kUntrustedInitiator)) ||
+      cred.trust().size() != 0) {
+    return status;
+  }
+  return gssx::MakeError(
+      gssx::KindOf(status), static_cast<Minor>(minor),
+      absl::StrCat(status.message(),
+                   std::getenv("GSSX_TRUST") == nullptr
+                       ? "; nobody is trusted: GSSX_TRUST is not set and no "
+                         "trust file was given"
+                       : "; nobody is trusted: the trust file lists no one"));
 }
 
 OM_uint32 AlreadyEstablished(OM_uint32* minor_status) {
@@ -293,7 +313,9 @@ OM_uint32 gss_init_sec_context(
     options.transferable = true;
     absl::StatusOr<gssx::HandshakeStep> step =
         Context::Initiate(**cred, options);
-    if (!step.ok()) return Translate(step.status(), minor_status);
+    if (!step.ok()) {
+      return Translate(WithTrustHint(step.status(), **cred), minor_status);
+    }
     absl::StatusOr<ContextInfo> info = step->context.Inquire();
     if (!info.ok()) return Translate(info.status(), minor_status);
     gss_buffer_desc out;
@@ -344,7 +366,9 @@ OM_uint32 gss_accept_sec_context(
     options.transferable = true;
     absl::StatusOr<gssx::HandshakeStep> step =
         Context::Accept(**cred, input, options);
-    if (!step.ok()) return Translate(step.status(), minor_status);
+    if (!step.ok()) {
+      return Translate(WithTrustHint(step.status(), **cred), minor_status);
+    }
     absl::StatusOr<ContextInfo> info = step->context.Inquire();
     if (!info.ok()) return Translate(info.status(), minor_status);
     gss_buffer_desc out;

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "transport/errors.h"
 
 namespace gssx::capi_internal {
@@ -73,7 +74,128 @@ constexpr size_t kNumStaticOids = sizeof kStaticOids / sizeof kStaticOids[0];
 
 }  // namespace
 
+// The minor-code constants of <gssx/gssx.h> are gssx::Minor's and the
+// transport's.
+static_assert(GSSX_MINOR_NO_CONTEXT_HANDLE == static_cast<uint32_t>(Minor::kNoContextHandle),"gssx.h minor code");
+static_assert(GSSX_MINOR_CONTEXT_DELETED == static_cast<uint32_t>(Minor::kContextDeleted),"gssx.h minor code");
+static_assert(GSSX_MINOR_CONTEXT_EXPORTED == static_cast<uint32_t>(Minor::kContextExported),"gssx.h minor code");
+static_assert(GSSX_MINOR_CONTEXT_NOT_ESTABLISHED == static_cast<uint32_t>(Minor::kContextNotEstablished),"gssx.h minor code");
+static_assert(GSSX_MINOR_CONTEXT_ALREADY_ESTABLISHED == static_cast<uint32_t>(Minor::kContextAlreadyEstablished),"gssx.h minor code");
+static_assert(GSSX_MINOR_HANDSHAKE_FAILED == static_cast<uint32_t>(Minor::kHandshakeFailed),"gssx.h minor code");
+static_assert(GSSX_MINOR_CONTEXT_NOT_TRANSFERABLE == static_cast<uint32_t>(Minor::kContextNotTransferable),"gssx.h minor code");
+static_assert(GSSX_MINOR_SEQUENCE_EXHAUSTED == static_cast<uint32_t>(Minor::kSequenceExhausted),"gssx.h minor code");
+static_assert(GSSX_MINOR_LIFETIME_EXPIRED == static_cast<uint32_t>(Minor::kLifetimeExpired),"gssx.h minor code");
+static_assert(GSSX_MINOR_TOKEN_MALFORMED == static_cast<uint32_t>(Minor::kTokenMalformed),"gssx.h minor code");
+static_assert(GSSX_MINOR_WRONG_MECHANISM == static_cast<uint32_t>(Minor::kWrongMechanism),"gssx.h minor code");
+static_assert(GSSX_MINOR_WRONG_TOKEN_TYPE == static_cast<uint32_t>(Minor::kWrongTokenType),"gssx.h minor code");
+static_assert(GSSX_MINOR_HANDSHAKE_DECRYPT_FAILED == static_cast<uint32_t>(Minor::kHandshakeDecryptFailed),"gssx.h minor code");
+static_assert(GSSX_MINOR_PAYLOAD_MALFORMED == static_cast<uint32_t>(Minor::kPayloadMalformed),"gssx.h minor code");
+static_assert(GSSX_MINOR_UNKNOWN_TARGET == static_cast<uint32_t>(Minor::kUnknownTarget),"gssx.h minor code");
+static_assert(GSSX_MINOR_UNTRUSTED_INITIATOR == static_cast<uint32_t>(Minor::kUntrustedInitiator),"gssx.h minor code");
+static_assert(GSSX_MINOR_TARGET_NAME_MISMATCH == static_cast<uint32_t>(Minor::kTargetNameMismatch),"gssx.h minor code");
+static_assert(GSSX_MINOR_CHANNEL_BINDINGS_MISMATCH == static_cast<uint32_t>(Minor::kChannelBindingsMismatch),"gssx.h minor code");
+static_assert(GSSX_MINOR_CREDENTIAL_USAGE == static_cast<uint32_t>(Minor::kCredentialUsage),"gssx.h minor code");
+static_assert(GSSX_MINOR_MESSAGE_AUTH_FAILED == static_cast<uint32_t>(Minor::kMessageAuthFailed),"gssx.h minor code");
+static_assert(GSSX_MINOR_WRONG_DIRECTION == static_cast<uint32_t>(Minor::kWrongDirection),"gssx.h minor code");
+static_assert(GSSX_MINOR_UNSUPPORTED_QOP == static_cast<uint32_t>(Minor::kUnsupportedQop),"gssx.h minor code");
+static_assert(GSSX_MINOR_MESSAGE_TOO_LARGE == static_cast<uint32_t>(Minor::kMessageTooLarge),"gssx.h minor code");
+static_assert(GSSX_MINOR_NAME_MALFORMED == static_cast<uint32_t>(Minor::kNameMalformed),"gssx.h minor code");
+static_assert(GSSX_MINOR_NAME_TYPE_UNSUPPORTED == static_cast<uint32_t>(Minor::kNameTypeUnsupported),"gssx.h minor code");
+static_assert(GSSX_MINOR_NAME_NOT_MECHANISM_NAME == static_cast<uint32_t>(Minor::kNameNotMechanismName),"gssx.h minor code");
+static_assert(GSSX_MINOR_EXPORTED_NAME_MALFORMED == static_cast<uint32_t>(Minor::kExportedNameMalformed),"gssx.h minor code");
+static_assert(GSSX_MINOR_NAME_EMPTY == static_cast<uint32_t>(Minor::kNameEmpty),"gssx.h minor code");
+static_assert(GSSX_MINOR_OID_MALFORMED == static_cast<uint32_t>(Minor::kOidMalformed),"gssx.h minor code");
+static_assert(GSSX_MINOR_NO_KEYTAB == static_cast<uint32_t>(Minor::kNoKeytab),"gssx.h minor code");
+static_assert(GSSX_MINOR_KEYTAB_UNREADABLE == static_cast<uint32_t>(Minor::kKeytabUnreadable),"gssx.h minor code");
+static_assert(GSSX_MINOR_KEYTAB_INSECURE == static_cast<uint32_t>(Minor::kKeytabInsecure),"gssx.h minor code");
+static_assert(GSSX_MINOR_KEYTAB_MALFORMED == static_cast<uint32_t>(Minor::kKeytabMalformed),"gssx.h minor code");
+static_assert(GSSX_MINOR_IDENTITY_NOT_FOUND == static_cast<uint32_t>(Minor::kIdentityNotFound),"gssx.h minor code");
+static_assert(GSSX_MINOR_DUPLICATE_IDENTITY == static_cast<uint32_t>(Minor::kDuplicateIdentity),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRUST_UNREADABLE == static_cast<uint32_t>(Minor::kTrustUnreadable),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRUST_INSECURE == static_cast<uint32_t>(Minor::kTrustInsecure),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRUST_MALFORMED == static_cast<uint32_t>(Minor::kTrustMalformed),"gssx.h minor code");
+static_assert(GSSX_MINOR_NO_IDENTITY == static_cast<uint32_t>(Minor::kNoIdentity),"gssx.h minor code");
+static_assert(GSSX_MINOR_EXPORT_TOKEN_MALFORMED == static_cast<uint32_t>(Minor::kExportTokenMalformed),"gssx.h minor code");
+static_assert(GSSX_MINOR_EXPORT_TOKEN_VERSION == static_cast<uint32_t>(Minor::kExportTokenVersion),"gssx.h minor code");
+static_assert(GSSX_MINOR_EXPORT_TOKEN_CHECKSUM == static_cast<uint32_t>(Minor::kExportTokenChecksum),"gssx.h minor code");
+static_assert(GSSX_MINOR_INTERNAL == static_cast<uint32_t>(Minor::kInternal),"gssx.h minor code");
+static_assert(GSSX_MINOR_BAD_ARGUMENT == static_cast<uint32_t>(Minor::kBadArgument),"gssx.h minor code");
+static_assert(GSSX_MINOR_NOT_SUPPORTED == static_cast<uint32_t>(Minor::kNotSupported),"gssx.h minor code");
+static_assert(GSSX_MINOR_CRED_STORE_KEY_UNKNOWN == static_cast<uint32_t>(Minor::kCredStoreKeyUnknown),"gssx.h minor code");
+static_assert(GSSX_MINOR_NO_LOCAL_ACCOUNT == static_cast<uint32_t>(Minor::kNoLocalAccount),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_NOT_MEMFD == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kNotMemfd),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_NOT_READ_WRITE == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kNotReadWrite),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_NOT_SEALED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kNotSealed),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_SIZE_MISMATCH == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kSizeMismatch),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_MALFORMED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kMalformed),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_AUTHENTICATION_FAILED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kAuthenticationFailed),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_ALREADY_CONSUMED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kAlreadyConsumed),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_TOO_MANY_FDS == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kTooManyFds),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_CONTROL_TRUNCATED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kControlTruncated),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_MESSAGE_TRUNCATED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kMessageTruncated),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_PEER_CLOSED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kPeerClosed),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_PEER_NOT_ALLOWED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kPeerNotAllowed),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_REFUSED_BY_PEER == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kRefusedByPeer),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_REJECTED_BY_PEER == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kRejectedByPeer),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_TIMEOUT == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kTimeout),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_OS == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kOs),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_BAD_ARGUMENT == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kBadArgument),"gssx.h minor code");
+static_assert(GSSX_MINOR_TRANSPORT_UNSUPPORTED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kUnsupported),"gssx.h minor code");
+
 // ------------------------------------------------------------ status
+
+namespace {
+
+// The last few minor codes this thread returned, with their detail.
+struct MinorDetails {
+  static constexpr size_t kSlots = 8;
+  struct Slot {
+    OM_uint32 minor = 0;
+    std::string text;
+  };
+  std::array<Slot, kSlots> slots;
+  size_t next = 0;
+};
+
+MinorDetails& ThreadMinorDetails() {
+  thread_local MinorDetails details;
+  return details;
+}
+
+// Longest detail kept (a message holds at most a path or two).
+constexpr size_t kMaxDetail = 1024;
+
+void RecordMinorDetail(OM_uint32 minor, absl::string_view message) noexcept {
+  if (minor == 0) return;
+  absl::ConsumePrefix(&message, "gssx C API: ");
+  absl::ConsumePrefix(&message, "gssx: ");
+  if (message.size() > kMaxDetail) message = message.substr(0, kMaxDetail);
+  try {
+    MinorDetails& details = ThreadMinorDetails();
+    for (MinorDetails::Slot& slot : details.slots) {
+      if (slot.minor == minor) {
+        slot.text.assign(message.data(), message.size());
+        return;
+      }
+    }
+    MinorDetails::Slot& slot = details.slots[details.next];
+    details.next = (details.next + 1) % MinorDetails::kSlots;
+    slot.minor = minor;
+    slot.text.assign(message.data(), message.size());
+  } catch (...) {
+    // Out of memory: the code is still right, only its detail is missing.
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> MinorDetail(OM_uint32 minor) {
+  if (minor == 0) return std::nullopt;
+  for (const MinorDetails::Slot& slot : ThreadMinorDetails().slots) {
+    if (slot.minor == minor && !slot.text.empty()) return slot.text;
+  }
+  return std::nullopt;
+}
 
 OM_uint32 Translate(const absl::Status& status, OM_uint32* minor_status,
                     SupplementaryBits supplementary) {
@@ -87,6 +209,7 @@ OM_uint32 Translate(const absl::Status& status, OM_uint32* minor_status,
     *minor_status = KindOf(status) == ErrorKind::kFailure && os_errno != 0
                         ? static_cast<OM_uint32>(os_errno)
                         : MinorOf(status);
+    if (!status.ok()) RecordMinorDetail(*minor_status, status.message());
   }
   return GssMajorStatus(status, supplementary);
 }

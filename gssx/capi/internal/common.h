@@ -60,6 +60,13 @@ namespace gssx::capi_internal {
 OM_uint32 Translate(const absl::Status& status, OM_uint32* minor_status,
                     SupplementaryBits supplementary = 0);
 
+// The detail of this thread's last error whose minor status was `minor`
+// (the message of the status Translate turned into it, without the
+// "gssx: " prefix), if this thread returned that code recently:
+// gss_display_status appends it to the code's description, as MIT keeps a
+// thread's last error message per code. Translate records it.
+std::optional<std::string> MinorDetail(OM_uint32 minor);
+
 // A calling error (GSS_S_CALL_*): minor status 0.
 OM_uint32 CallingError(OM_uint32* minor_status, OM_uint32 calling_error);
 

@@ -76,71 +76,86 @@ constexpr size_t kNumStaticOids = sizeof kStaticOids / sizeof kStaticOids[0];
 
 // The minor-code constants of <gssx/gssx.h> are gssx::Minor's and the
 // transport's.
-static_assert(GSSX_MINOR_NO_CONTEXT_HANDLE == static_cast<uint32_t>(Minor::kNoContextHandle),"gssx.h minor code");
-static_assert(GSSX_MINOR_CONTEXT_DELETED == static_cast<uint32_t>(Minor::kContextDeleted),"gssx.h minor code");
-static_assert(GSSX_MINOR_CONTEXT_EXPORTED == static_cast<uint32_t>(Minor::kContextExported),"gssx.h minor code");
-static_assert(GSSX_MINOR_CONTEXT_NOT_ESTABLISHED == static_cast<uint32_t>(Minor::kContextNotEstablished),"gssx.h minor code");
-static_assert(GSSX_MINOR_CONTEXT_ALREADY_ESTABLISHED == static_cast<uint32_t>(Minor::kContextAlreadyEstablished),"gssx.h minor code");
-static_assert(GSSX_MINOR_HANDSHAKE_FAILED == static_cast<uint32_t>(Minor::kHandshakeFailed),"gssx.h minor code");
-static_assert(GSSX_MINOR_CONTEXT_NOT_TRANSFERABLE == static_cast<uint32_t>(Minor::kContextNotTransferable),"gssx.h minor code");
-static_assert(GSSX_MINOR_SEQUENCE_EXHAUSTED == static_cast<uint32_t>(Minor::kSequenceExhausted),"gssx.h minor code");
-static_assert(GSSX_MINOR_LIFETIME_EXPIRED == static_cast<uint32_t>(Minor::kLifetimeExpired),"gssx.h minor code");
-static_assert(GSSX_MINOR_TOKEN_MALFORMED == static_cast<uint32_t>(Minor::kTokenMalformed),"gssx.h minor code");
-static_assert(GSSX_MINOR_WRONG_MECHANISM == static_cast<uint32_t>(Minor::kWrongMechanism),"gssx.h minor code");
-static_assert(GSSX_MINOR_WRONG_TOKEN_TYPE == static_cast<uint32_t>(Minor::kWrongTokenType),"gssx.h minor code");
-static_assert(GSSX_MINOR_HANDSHAKE_DECRYPT_FAILED == static_cast<uint32_t>(Minor::kHandshakeDecryptFailed),"gssx.h minor code");
-static_assert(GSSX_MINOR_PAYLOAD_MALFORMED == static_cast<uint32_t>(Minor::kPayloadMalformed),"gssx.h minor code");
-static_assert(GSSX_MINOR_UNKNOWN_TARGET == static_cast<uint32_t>(Minor::kUnknownTarget),"gssx.h minor code");
-static_assert(GSSX_MINOR_UNTRUSTED_INITIATOR == static_cast<uint32_t>(Minor::kUntrustedInitiator),"gssx.h minor code");
-static_assert(GSSX_MINOR_TARGET_NAME_MISMATCH == static_cast<uint32_t>(Minor::kTargetNameMismatch),"gssx.h minor code");
-static_assert(GSSX_MINOR_CHANNEL_BINDINGS_MISMATCH == static_cast<uint32_t>(Minor::kChannelBindingsMismatch),"gssx.h minor code");
-static_assert(GSSX_MINOR_CREDENTIAL_USAGE == static_cast<uint32_t>(Minor::kCredentialUsage),"gssx.h minor code");
-static_assert(GSSX_MINOR_MESSAGE_AUTH_FAILED == static_cast<uint32_t>(Minor::kMessageAuthFailed),"gssx.h minor code");
-static_assert(GSSX_MINOR_WRONG_DIRECTION == static_cast<uint32_t>(Minor::kWrongDirection),"gssx.h minor code");
-static_assert(GSSX_MINOR_UNSUPPORTED_QOP == static_cast<uint32_t>(Minor::kUnsupportedQop),"gssx.h minor code");
-static_assert(GSSX_MINOR_MESSAGE_TOO_LARGE == static_cast<uint32_t>(Minor::kMessageTooLarge),"gssx.h minor code");
-static_assert(GSSX_MINOR_NAME_MALFORMED == static_cast<uint32_t>(Minor::kNameMalformed),"gssx.h minor code");
-static_assert(GSSX_MINOR_NAME_TYPE_UNSUPPORTED == static_cast<uint32_t>(Minor::kNameTypeUnsupported),"gssx.h minor code");
-static_assert(GSSX_MINOR_NAME_NOT_MECHANISM_NAME == static_cast<uint32_t>(Minor::kNameNotMechanismName),"gssx.h minor code");
-static_assert(GSSX_MINOR_EXPORTED_NAME_MALFORMED == static_cast<uint32_t>(Minor::kExportedNameMalformed),"gssx.h minor code");
-static_assert(GSSX_MINOR_NAME_EMPTY == static_cast<uint32_t>(Minor::kNameEmpty),"gssx.h minor code");
-static_assert(GSSX_MINOR_OID_MALFORMED == static_cast<uint32_t>(Minor::kOidMalformed),"gssx.h minor code");
-static_assert(GSSX_MINOR_NO_KEYTAB == static_cast<uint32_t>(Minor::kNoKeytab),"gssx.h minor code");
-static_assert(GSSX_MINOR_KEYTAB_UNREADABLE == static_cast<uint32_t>(Minor::kKeytabUnreadable),"gssx.h minor code");
-static_assert(GSSX_MINOR_KEYTAB_INSECURE == static_cast<uint32_t>(Minor::kKeytabInsecure),"gssx.h minor code");
-static_assert(GSSX_MINOR_KEYTAB_MALFORMED == static_cast<uint32_t>(Minor::kKeytabMalformed),"gssx.h minor code");
-static_assert(GSSX_MINOR_IDENTITY_NOT_FOUND == static_cast<uint32_t>(Minor::kIdentityNotFound),"gssx.h minor code");
-static_assert(GSSX_MINOR_DUPLICATE_IDENTITY == static_cast<uint32_t>(Minor::kDuplicateIdentity),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRUST_UNREADABLE == static_cast<uint32_t>(Minor::kTrustUnreadable),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRUST_INSECURE == static_cast<uint32_t>(Minor::kTrustInsecure),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRUST_MALFORMED == static_cast<uint32_t>(Minor::kTrustMalformed),"gssx.h minor code");
-static_assert(GSSX_MINOR_NO_IDENTITY == static_cast<uint32_t>(Minor::kNoIdentity),"gssx.h minor code");
-static_assert(GSSX_MINOR_EXPORT_TOKEN_MALFORMED == static_cast<uint32_t>(Minor::kExportTokenMalformed),"gssx.h minor code");
-static_assert(GSSX_MINOR_EXPORT_TOKEN_VERSION == static_cast<uint32_t>(Minor::kExportTokenVersion),"gssx.h minor code");
-static_assert(GSSX_MINOR_EXPORT_TOKEN_CHECKSUM == static_cast<uint32_t>(Minor::kExportTokenChecksum),"gssx.h minor code");
-static_assert(GSSX_MINOR_INTERNAL == static_cast<uint32_t>(Minor::kInternal),"gssx.h minor code");
-static_assert(GSSX_MINOR_BAD_ARGUMENT == static_cast<uint32_t>(Minor::kBadArgument),"gssx.h minor code");
-static_assert(GSSX_MINOR_NOT_SUPPORTED == static_cast<uint32_t>(Minor::kNotSupported),"gssx.h minor code");
-static_assert(GSSX_MINOR_CRED_STORE_KEY_UNKNOWN == static_cast<uint32_t>(Minor::kCredStoreKeyUnknown),"gssx.h minor code");
-static_assert(GSSX_MINOR_NO_LOCAL_ACCOUNT == static_cast<uint32_t>(Minor::kNoLocalAccount),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_NOT_MEMFD == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kNotMemfd),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_NOT_READ_WRITE == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kNotReadWrite),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_NOT_SEALED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kNotSealed),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_SIZE_MISMATCH == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kSizeMismatch),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_MALFORMED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kMalformed),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_AUTHENTICATION_FAILED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kAuthenticationFailed),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_ALREADY_CONSUMED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kAlreadyConsumed),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_TOO_MANY_FDS == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kTooManyFds),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_CONTROL_TRUNCATED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kControlTruncated),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_MESSAGE_TRUNCATED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kMessageTruncated),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_PEER_CLOSED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kPeerClosed),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_PEER_NOT_ALLOWED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kPeerNotAllowed),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_REFUSED_BY_PEER == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kRefusedByPeer),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_REJECTED_BY_PEER == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kRejectedByPeer),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_TIMEOUT == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kTimeout),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_OS == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kOs),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_BAD_ARGUMENT == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kBadArgument),"gssx.h minor code");
-static_assert(GSSX_MINOR_TRANSPORT_UNSUPPORTED == kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind::kUnsupported),"gssx.h minor code");
+#define GSSX_SAME_MINOR(c, m) \
+  static_assert((c) == static_cast<uint32_t>(Minor::m), #c)
+#define GSSX_SAME_TRANSPORT_MINOR(c, k)                             \
+  static_assert((c) - kTransportMinorBase ==                        \
+                    static_cast<uint32_t>(transport::ErrorKind::k), \
+                #c)
+GSSX_SAME_MINOR(GSSX_MINOR_NO_CONTEXT_HANDLE, kNoContextHandle);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_DELETED, kContextDeleted);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_EXPORTED, kContextExported);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_NOT_ESTABLISHED, kContextNotEstablished);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_ALREADY_ESTABLISHED,
+                kContextAlreadyEstablished);
+GSSX_SAME_MINOR(GSSX_MINOR_HANDSHAKE_FAILED, kHandshakeFailed);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_NOT_TRANSFERABLE, kContextNotTransferable);
+GSSX_SAME_MINOR(GSSX_MINOR_SEQUENCE_EXHAUSTED, kSequenceExhausted);
+GSSX_SAME_MINOR(GSSX_MINOR_LIFETIME_EXPIRED, kLifetimeExpired);
+GSSX_SAME_MINOR(GSSX_MINOR_TOKEN_MALFORMED, kTokenMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_WRONG_MECHANISM, kWrongMechanism);
+GSSX_SAME_MINOR(GSSX_MINOR_WRONG_TOKEN_TYPE, kWrongTokenType);
+GSSX_SAME_MINOR(GSSX_MINOR_HANDSHAKE_DECRYPT_FAILED, kHandshakeDecryptFailed);
+GSSX_SAME_MINOR(GSSX_MINOR_PAYLOAD_MALFORMED, kPayloadMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_UNKNOWN_TARGET, kUnknownTarget);
+GSSX_SAME_MINOR(GSSX_MINOR_UNTRUSTED_INITIATOR, kUntrustedInitiator);
+GSSX_SAME_MINOR(GSSX_MINOR_TARGET_NAME_MISMATCH, kTargetNameMismatch);
+GSSX_SAME_MINOR(GSSX_MINOR_CHANNEL_BINDINGS_MISMATCH, kChannelBindingsMismatch);
+GSSX_SAME_MINOR(GSSX_MINOR_CREDENTIAL_USAGE, kCredentialUsage);
+GSSX_SAME_MINOR(GSSX_MINOR_MESSAGE_AUTH_FAILED, kMessageAuthFailed);
+GSSX_SAME_MINOR(GSSX_MINOR_WRONG_DIRECTION, kWrongDirection);
+GSSX_SAME_MINOR(GSSX_MINOR_UNSUPPORTED_QOP, kUnsupportedQop);
+GSSX_SAME_MINOR(GSSX_MINOR_MESSAGE_TOO_LARGE, kMessageTooLarge);
+GSSX_SAME_MINOR(GSSX_MINOR_NAME_MALFORMED, kNameMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_NAME_TYPE_UNSUPPORTED, kNameTypeUnsupported);
+GSSX_SAME_MINOR(GSSX_MINOR_NAME_NOT_MECHANISM_NAME, kNameNotMechanismName);
+GSSX_SAME_MINOR(GSSX_MINOR_EXPORTED_NAME_MALFORMED, kExportedNameMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_NAME_EMPTY, kNameEmpty);
+GSSX_SAME_MINOR(GSSX_MINOR_OID_MALFORMED, kOidMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_NO_KEYTAB, kNoKeytab);
+GSSX_SAME_MINOR(GSSX_MINOR_KEYTAB_UNREADABLE, kKeytabUnreadable);
+GSSX_SAME_MINOR(GSSX_MINOR_KEYTAB_INSECURE, kKeytabInsecure);
+GSSX_SAME_MINOR(GSSX_MINOR_KEYTAB_MALFORMED, kKeytabMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_IDENTITY_NOT_FOUND, kIdentityNotFound);
+GSSX_SAME_MINOR(GSSX_MINOR_DUPLICATE_IDENTITY, kDuplicateIdentity);
+GSSX_SAME_MINOR(GSSX_MINOR_TRUST_UNREADABLE, kTrustUnreadable);
+GSSX_SAME_MINOR(GSSX_MINOR_TRUST_INSECURE, kTrustInsecure);
+GSSX_SAME_MINOR(GSSX_MINOR_TRUST_MALFORMED, kTrustMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_NO_IDENTITY, kNoIdentity);
+GSSX_SAME_MINOR(GSSX_MINOR_EXPORT_TOKEN_MALFORMED, kExportTokenMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_EXPORT_TOKEN_VERSION, kExportTokenVersion);
+GSSX_SAME_MINOR(GSSX_MINOR_EXPORT_TOKEN_CHECKSUM, kExportTokenChecksum);
+GSSX_SAME_MINOR(GSSX_MINOR_INTERNAL, kInternal);
+GSSX_SAME_MINOR(GSSX_MINOR_BAD_ARGUMENT, kBadArgument);
+GSSX_SAME_MINOR(GSSX_MINOR_NOT_SUPPORTED, kNotSupported);
+GSSX_SAME_MINOR(GSSX_MINOR_CRED_STORE_KEY_UNKNOWN, kCredStoreKeyUnknown);
+GSSX_SAME_MINOR(GSSX_MINOR_NO_LOCAL_ACCOUNT, kNoLocalAccount);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_NOT_MEMFD, kNotMemfd);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_NOT_READ_WRITE, kNotReadWrite);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_NOT_SEALED, kNotSealed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_SIZE_MISMATCH, kSizeMismatch);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_MALFORMED, kMalformed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_AUTHENTICATION_FAILED,
+                          kAuthenticationFailed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_ALREADY_CONSUMED,
+                          kAlreadyConsumed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_TOO_MANY_FDS, kTooManyFds);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_CONTROL_TRUNCATED,
+                          kControlTruncated);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_MESSAGE_TRUNCATED,
+                          kMessageTruncated);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_PEER_CLOSED, kPeerClosed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_PEER_NOT_ALLOWED,
+                          kPeerNotAllowed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_REFUSED_BY_PEER, kRefusedByPeer);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_REJECTED_BY_PEER,
+                          kRejectedByPeer);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_TIMEOUT, kTimeout);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_OS, kOs);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_BAD_ARGUMENT, kBadArgument);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_UNSUPPORTED, kUnsupported);
+#undef GSSX_SAME_MINOR
+#undef GSSX_SAME_TRANSPORT_MINOR
 
 // ------------------------------------------------------------ status
 

@@ -225,6 +225,13 @@ absl::string_view DescribeMinor(Minor minor) {
     case Minor::kOsError: return "A system call failed.";
     case Minor::kInternal: return "Internal error.";
     case Minor::kBadArgument: return "An argument is invalid.";
+    case Minor::kNotSupported:
+      return "The gssx mechanism does not support this request.";
+    case Minor::kCredStoreKeyUnknown:
+      return "The credential store has a key other than \"keytab\" and "
+             "\"trust\".";
+    case Minor::kNoLocalAccount:
+      return "No local account has the name's identity.";
   }
   return "";
 }

@@ -140,6 +140,10 @@ enum class Minor : uint32_t {
   kOsError = kMinorBase + 120,  // (never a minor status: the errno is)
   kInternal = kMinorBase + 121,
   kBadArgument = kMinorBase + 122,
+  // The C ABI's MIT extensions (gssx/capi).
+  kNotSupported = kMinorBase + 123,         // a request gssx has no use for
+  kCredStoreKeyUnknown = kMinorBase + 124,  // not "keytab" / "trust"
+  kNoLocalAccount = kMinorBase + 125,       // gss_localname, gss_pname_to_uid
 };
 
 inline constexpr absl::string_view kErrorPayloadUrl =

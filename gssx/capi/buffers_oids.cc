@@ -16,6 +16,7 @@ using gssx::Minor;
 using gssx::Oid;
 using gssx::capi_internal::AddToOidSet;
 using gssx::capi_internal::CallingError;
+using gssx::capi_internal::ClearOutputs;
 using gssx::capi_internal::Entry;
 using gssx::capi_internal::Error;
 using gssx::capi_internal::IsStaticOid;
@@ -50,6 +51,7 @@ OM_uint32 gss_release_buffer(OM_uint32* minor_status, gss_buffer_t buffer) {
 
 OM_uint32 gss_create_empty_oid_set(OM_uint32* minor_status,
                                    gss_OID_set* oid_set) {
+  ClearOutputs(oid_set);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (oid_set == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -88,6 +90,7 @@ OM_uint32 gss_add_oid_set_member(OM_uint32* minor_status,
 OM_uint32 gss_test_oid_set_member(OM_uint32* minor_status,
                                   const gss_OID member, const gss_OID_set set,
                                   int* present) {
+  ClearOutputs(present);
   return Entry(minor_status, [&]() -> OM_uint32 {
     Oid oid;
     if (member == GSS_C_NO_OID || !ReadOid(member, &oid) ||
@@ -120,6 +123,7 @@ OM_uint32 gss_release_oid_set(OM_uint32* minor_status, gss_OID_set* set) {
 }
 
 OM_uint32 gss_indicate_mechs(OM_uint32* minor_status, gss_OID_set* mech_set) {
+  ClearOutputs(mech_set);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (mech_set == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -135,6 +139,7 @@ OM_uint32 gss_indicate_mechs(OM_uint32* minor_status, gss_OID_set* mech_set) {
 
 OM_uint32 gss_oid_to_str(OM_uint32* minor_status, gss_OID oid,
                          gss_buffer_t oid_str) {
+  ClearOutputs(oid_str);
   return Entry(minor_status, [&]() -> OM_uint32 {
     Oid value;
     if (oid == GSS_C_NO_OID || !ReadOid(oid, &value)) {
@@ -156,6 +161,7 @@ OM_uint32 gss_oid_to_str(OM_uint32* minor_status, gss_OID oid,
 
 OM_uint32 gss_str_to_oid(OM_uint32* minor_status, gss_buffer_t oid_str,
                          gss_OID* oid) {
+  ClearOutputs(oid);
   return Entry(minor_status, [&]() -> OM_uint32 {
     absl::Span<const uint8_t> bytes;
     if (!ReadBuffer(oid_str, /*optional=*/false, &bytes)) {
@@ -202,6 +208,7 @@ OM_uint32 gss_release_oid(OM_uint32* minor_status, gss_OID* oid) {
 
 OM_uint32 gss_create_empty_buffer_set(OM_uint32* minor_status,
                                       gss_buffer_set_t* buffer_set) {
+  ClearOutputs(buffer_set);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (buffer_set == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);

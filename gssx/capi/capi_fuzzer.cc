@@ -10,8 +10,8 @@
 //   3  gss_import_sec_context (a context that imports is deleted)
 //   4  gss_display_status of an arbitrary status value and type
 // Besides "no crash, no sanitizer report, no leak", each call must answer
-// one of the statuses its contract lists, and leave outputs untouched on
-// failure.
+// one of the statuses its contract lists, and set its outputs on entry
+// (they start as garbage here; on failure they must be empty).
 #include <gssapi/gssapi.h>
 
 #include <cstdint>
@@ -24,6 +24,12 @@ namespace {
 
 using gssx::fuzz::FuzzInput;
 
+// A stack variable left uninitialised by a C caller.
+template <typename T>
+void Garbage(T* out) {
+  std::memset(out, 0xa5, sizeof *out);
+}
+
 gss_buffer_desc BufferOf(absl::Span<const uint8_t> bytes) {
   gss_buffer_desc b;
   b.length = bytes.size();
@@ -34,12 +40,13 @@ gss_buffer_desc BufferOf(absl::Span<const uint8_t> bytes) {
 void StrToOid(absl::Span<const uint8_t> text) {
   OM_uint32 minor = 0;
   gss_buffer_desc in = BufferOf(text);
-  gss_OID oid = GSS_C_NO_OID;
+  gss_OID oid;
+  Garbage(&oid);
   const OM_uint32 major = gss_str_to_oid(&minor, &in, &oid);
   FUZZ_CHECK(major == GSS_S_COMPLETE || major == GSS_S_FAILURE,
              "gss_str_to_oid status");
   if (major != GSS_S_COMPLETE) {
-    FUZZ_CHECK(oid == GSS_C_NO_OID, "output written on failure");
+    FUZZ_CHECK(oid == GSS_C_NO_OID, "output not emptied on failure");
     return;
   }
   gss_buffer_desc dotted = GSS_C_EMPTY_BUFFER;
@@ -61,7 +68,8 @@ void OidToStr(absl::Span<const uint8_t> der) {
   gss_OID_desc oid;
   oid.length = static_cast<OM_uint32>(der.size());
   oid.elements = const_cast<uint8_t*>(der.data());
-  gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
+  gss_buffer_desc text;
+  Garbage(&text);
   const OM_uint32 major = gss_oid_to_str(&minor, &oid, &text);
   FUZZ_CHECK(major == GSS_S_COMPLETE || major == GSS_S_FAILURE ||
                  (der.empty() && major == GSS_S_CALL_INACCESSIBLE_READ),
@@ -69,7 +77,8 @@ void OidToStr(absl::Span<const uint8_t> der) {
   if (major == GSS_S_COMPLETE) {
     gss_release_buffer(&minor, &text);
   } else {
-    FUZZ_CHECK(text.value == nullptr, "output written on failure");
+    FUZZ_CHECK(text.value == nullptr && text.length == 0,
+               "output not emptied on failure");
   }
 }
 
@@ -98,14 +107,15 @@ void ImportName(FuzzInput& in) {
   }
   OM_uint32 minor = 0;
   gss_buffer_desc text = BufferOf(in.Rest());
-  gss_name_t name = GSS_C_NO_NAME;
+  gss_name_t name;
+  Garbage(&name);
   const OM_uint32 major = gss_import_name(&minor, &text, type, &name);
   FUZZ_CHECK(major == GSS_S_COMPLETE || major == GSS_S_BAD_NAME ||
                  major == GSS_S_BAD_NAMETYPE || major == GSS_S_BAD_MECH ||
                  major == GSS_S_FAILURE,
              "gss_import_name status");
   if (major != GSS_S_COMPLETE) {
-    FUZZ_CHECK(name == GSS_C_NO_NAME, "output written on failure");
+    FUZZ_CHECK(name == GSS_C_NO_NAME, "output not emptied on failure");
     return;
   }
   gss_buffer_desc shown = GSS_C_EMPTY_BUFFER;
@@ -141,7 +151,8 @@ void ImportName(FuzzInput& in) {
 void ImportContext(absl::Span<const uint8_t> token) {
   OM_uint32 minor = 0;
   gss_buffer_desc in = BufferOf(token);
-  gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+  gss_ctx_id_t ctx;
+  Garbage(&ctx);
   const OM_uint32 major = gss_import_sec_context(&minor, &in, &ctx);
   FUZZ_CHECK(major == GSS_S_COMPLETE || major == GSS_S_DEFECTIVE_TOKEN ||
                  major == GSS_S_CONTEXT_EXPIRED || major == GSS_S_NO_CONTEXT ||
@@ -150,7 +161,7 @@ void ImportContext(absl::Span<const uint8_t> token) {
   if (major == GSS_S_COMPLETE) {
     gss_delete_sec_context(&minor, &ctx, GSS_C_NO_BUFFER);
   } else {
-    FUZZ_CHECK(ctx == GSS_C_NO_CONTEXT, "output written on failure");
+    FUZZ_CHECK(ctx == GSS_C_NO_CONTEXT, "output not emptied on failure");
   }
 }
 
@@ -159,7 +170,8 @@ void DisplayStatus(FuzzInput& in) {
   const int type = static_cast<int>(in.U8() % 4);
   OM_uint32 context = in.U8() % 8;
   OM_uint32 minor = 0;
-  gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
+  gss_buffer_desc text;
+  Garbage(&text);
   const OM_uint32 major = gss_display_status(&minor, value, type, GSS_C_NO_OID,
                                              &context, &text);
   FUZZ_CHECK(major == GSS_S_COMPLETE || major == GSS_S_BAD_STATUS,
@@ -167,6 +179,9 @@ void DisplayStatus(FuzzInput& in) {
   if (major == GSS_S_COMPLETE) {
     FUZZ_CHECK(text.value != nullptr, "a message");
     gss_release_buffer(&minor, &text);
+  } else {
+    FUZZ_CHECK(text.value == nullptr && text.length == 0,
+               "output not emptied on failure");
   }
 }
 

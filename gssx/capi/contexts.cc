@@ -13,13 +13,16 @@
 // Every context made through this API is transferable (GSS_C_TRANS_FLAG):
 // RFC 2744 programs never ask for it, and export is what gssx is for.
 #include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
 
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gssx/capi/internal/common.h"
@@ -36,6 +39,8 @@ using gssx::Minor;
 using gssx::Name;
 using gssx::SupplementaryBits;
 using gssx::capi_internal::CallingError;
+using gssx::capi_internal::ClearNewContext;
+using gssx::capi_internal::ClearOutputs;
 using gssx::capi_internal::ClaimImportedToken;
 using gssx::capi_internal::ContextEntry;
 using gssx::capi_internal::Contexts;
@@ -50,6 +55,7 @@ using gssx::capi_internal::KeyOf;
 using gssx::capi_internal::NewContextHandle;
 using gssx::capi_internal::NewNameHandle;
 using gssx::capi_internal::ReadBuffer;
+using gssx::capi_internal::ReadOid;
 using gssx::capi_internal::RequestedLifetime;
 using gssx::capi_internal::SecondsUntil;
 using gssx::capi_internal::SetBuffer;
@@ -100,6 +106,24 @@ OM_uint32 SecondsOf(absl::Duration d) {
   return static_cast<OM_uint32>(s);
 }
 
+// An empty trust store trusts nobody: a handshake refused for want of
+// trust says so, and where the trust was to come from.
+absl::Status WithTrustHint(absl::Status status, const Credentials& cred) {
+  const uint32_t minor = gssx::MinorOf(status);
+  if ((minor != static_cast<uint32_t>(Minor::kUnknownTarget) &&
+       minor != static_cast<uint32_t>(Minor::kUntrustedInitiator)) ||
+      cred.trust().size() != 0) {
+    return status;
+  }
+  return gssx::MakeError(
+      gssx::KindOf(status), static_cast<Minor>(minor),
+      absl::StrCat(status.message(),
+                   std::getenv("GSSX_TRUST") == nullptr
+                       ? "; nobody is trusted: GSSX_TRUST is not set and no "
+                         "trust file was given"
+                       : "; nobody is trusted: the trust file lists no one"));
+}
+
 OM_uint32 AlreadyEstablished(OM_uint32* minor_status) {
   return Translate(Error(ErrorKind::kFailure,
                          Minor::kContextAlreadyEstablished,
@@ -120,6 +144,7 @@ OM_uint32 WithContext(OM_uint32* minor_status, gss_ctx_id_t handle, Op op) {
 OM_uint32 GetMic(OM_uint32* minor_status, gss_ctx_id_t context_handle,
                  gss_qop_t qop_req, const gss_buffer_t message_buffer,
                  gss_buffer_t message_token) {
+  ClearOutputs(message_token);
   return Entry(minor_status, [&]() -> OM_uint32 {
     absl::Span<const uint8_t> message;
     if (!ReadBuffer(message_buffer, /*optional=*/false, &message)) {
@@ -139,6 +164,7 @@ OM_uint32 GetMic(OM_uint32* minor_status, gss_ctx_id_t context_handle,
 OM_uint32 VerifyMic(OM_uint32* minor_status, gss_ctx_id_t context_handle,
                     const gss_buffer_t message_buffer,
                     const gss_buffer_t token_buffer, gss_qop_t* qop_state) {
+  ClearOutputs(qop_state);
   return Entry(minor_status, [&]() -> OM_uint32 {
     absl::Span<const uint8_t> message, token;
     if (!ReadBuffer(message_buffer, /*optional=*/false, &message) ||
@@ -158,6 +184,7 @@ OM_uint32 Wrap(OM_uint32* minor_status, gss_ctx_id_t context_handle,
                int conf_req_flag, gss_qop_t qop_req,
                const gss_buffer_t input_message_buffer, int* conf_state,
                gss_buffer_t output_message_buffer) {
+  ClearOutputs(conf_state, output_message_buffer);
   return Entry(minor_status, [&]() -> OM_uint32 {
     absl::Span<const uint8_t> message;
     if (!ReadBuffer(input_message_buffer, /*optional=*/false, &message)) {
@@ -185,6 +212,7 @@ OM_uint32 Unwrap(OM_uint32* minor_status, gss_ctx_id_t context_handle,
                  const gss_buffer_t input_message_buffer,
                  gss_buffer_t output_message_buffer, int* conf_state,
                  gss_qop_t* qop_state) {
+  ClearOutputs(output_message_buffer, conf_state, qop_state);
   return Entry(minor_status, [&]() -> OM_uint32 {
     absl::Span<const uint8_t> token;
     if (!ReadBuffer(input_message_buffer, /*optional=*/false, &token)) {
@@ -221,6 +249,8 @@ OM_uint32 gss_init_sec_context(
     const gss_channel_bindings_t input_chan_bindings,
     const gss_buffer_t input_token, gss_OID* actual_mech_type,
     gss_buffer_t output_token, OM_uint32* ret_flags, OM_uint32* time_rec) {
+  // *context_handle is input/output: the caller's, never cleared.
+  ClearOutputs(actual_mech_type, output_token, ret_flags, time_rec);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (context_handle == nullptr || output_token == GSS_C_NO_BUFFER) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -283,7 +313,9 @@ OM_uint32 gss_init_sec_context(
     options.transferable = true;
     absl::StatusOr<gssx::HandshakeStep> step =
         Context::Initiate(**cred, options);
-    if (!step.ok()) return Translate(step.status(), minor_status);
+    if (!step.ok()) {
+      return Translate(WithTrustHint(step.status(), **cred), minor_status);
+    }
     absl::StatusOr<ContextInfo> info = step->context.Inquire();
     if (!info.ok()) return Translate(info.status(), minor_status);
     gss_buffer_desc out;
@@ -307,6 +339,9 @@ OM_uint32 gss_accept_sec_context(
     const gss_channel_bindings_t input_chan_bindings, gss_name_t* src_name,
     gss_OID* mech_type, gss_buffer_t output_token, OM_uint32* ret_flags,
     OM_uint32* time_rec, gss_cred_id_t* delegated_cred_handle) {
+  // *context_handle is input/output: the caller's, never cleared.
+  ClearOutputs(src_name, mech_type, output_token, ret_flags, time_rec,
+               delegated_cred_handle);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (context_handle == nullptr || output_token == GSS_C_NO_BUFFER) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -331,7 +366,9 @@ OM_uint32 gss_accept_sec_context(
     options.transferable = true;
     absl::StatusOr<gssx::HandshakeStep> step =
         Context::Accept(**cred, input, options);
-    if (!step.ok()) return Translate(step.status(), minor_status);
+    if (!step.ok()) {
+      return Translate(WithTrustHint(step.status(), **cred), minor_status);
+    }
     absl::StatusOr<ContextInfo> info = step->context.Inquire();
     if (!info.ok()) return Translate(info.status(), minor_status);
     gss_buffer_desc out;
@@ -380,6 +417,7 @@ OM_uint32 gss_process_context_token(OM_uint32* minor_status,
 OM_uint32 gss_delete_sec_context(OM_uint32* minor_status,
                                  gss_ctx_id_t* context_handle,
                                  gss_buffer_t output_token) {
+  ClearOutputs(output_token);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (context_handle == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -395,17 +433,14 @@ OM_uint32 gss_delete_sec_context(OM_uint32* minor_status,
       // An empty context (failed handshake) is fine to delete too.
       entry->context.Delete().IgnoreError();
     }
-    if (output_token != GSS_C_NO_BUFFER) {
-      output_token->length = 0;
-      output_token->value = nullptr;
-    }
-    return GSS_S_COMPLETE;
+    return GSS_S_COMPLETE;  // output_token: empty (gssx makes none)
   });
 }
 
 OM_uint32 gss_context_time(OM_uint32* minor_status,
                            const gss_ctx_id_t context_handle,
                            OM_uint32* time_rec) {
+  ClearOutputs(time_rec);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (time_rec == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -425,6 +460,8 @@ OM_uint32 gss_inquire_context(OM_uint32* minor_status,
                               OM_uint32* lifetime_rec, gss_OID* mech_type,
                               OM_uint32* ctx_flags, int* locally_initiated,
                               int* open) {
+  ClearOutputs(src_name, targ_name, lifetime_rec, mech_type, ctx_flags,
+               locally_initiated, open);
   return Entry(minor_status, [&]() -> OM_uint32 {
     return WithContext(minor_status, context_handle, [&](Context& ctx) {
       absl::StatusOr<ContextInfo> info = ctx.Inquire();
@@ -454,6 +491,7 @@ OM_uint32 gss_wrap_size_limit(OM_uint32* minor_status,
                               int conf_req_flag, gss_qop_t qop_req,
                               OM_uint32 req_output_size,
                               OM_uint32* max_input_size) {
+  ClearOutputs(max_input_size);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (max_input_size == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -515,6 +553,7 @@ OM_uint32 gss_sign(OM_uint32* minor_status, gss_ctx_id_t context_handle,
 OM_uint32 gss_verify(OM_uint32* minor_status, gss_ctx_id_t context_handle,
                      gss_buffer_t message_buffer, gss_buffer_t token_buffer,
                      int* qop_state) {
+  ClearOutputs(qop_state);
   gss_qop_t qop = 0;
   const OM_uint32 major = VerifyMic(minor_status, context_handle,
                                     message_buffer, token_buffer, &qop);
@@ -537,6 +576,7 @@ OM_uint32 gss_unseal(OM_uint32* minor_status, gss_ctx_id_t context_handle,
                      gss_buffer_t input_message_buffer,
                      gss_buffer_t output_message_buffer, int* conf_state,
                      int* qop_state) {
+  ClearOutputs(qop_state);
   gss_qop_t qop = 0;
   const OM_uint32 major =
       Unwrap(minor_status, context_handle, input_message_buffer,
@@ -550,6 +590,7 @@ OM_uint32 gss_unseal(OM_uint32* minor_status, gss_ctx_id_t context_handle,
 OM_uint32 gss_export_sec_context(OM_uint32* minor_status,
                                  gss_ctx_id_t* context_handle,
                                  gss_buffer_t interprocess_token) {
+  ClearOutputs(interprocess_token);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (context_handle == nullptr || interprocess_token == GSS_C_NO_BUFFER) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -574,6 +615,7 @@ OM_uint32 gss_export_sec_context(OM_uint32* minor_status,
 OM_uint32 gss_import_sec_context(OM_uint32* minor_status,
                                  const gss_buffer_t interprocess_token,
                                  gss_ctx_id_t* context_handle) {
+  ClearNewContext(context_handle);
   return Entry(minor_status, [&]() -> OM_uint32 {
     absl::Span<const uint8_t> token;
     if (!ReadBuffer(interprocess_token, /*optional=*/false, &token)) {
@@ -592,6 +634,57 @@ OM_uint32 gss_import_sec_context(OM_uint32* minor_status,
     }
     *context_handle = NewContextHandle(*std::move(ctx));
     return GSS_S_COMPLETE;
+  });
+}
+
+// MIT extensions (<gssapi/gssapi_ext.h>). MIT's context objects and
+// options (Kerberos session keys, authorization data, ...) have no gssx
+// counterpart and gssx defines none: a live context answers
+// GSS_S_UNAVAILABLE / kNotSupported and is left as it was.
+OM_uint32 gss_inquire_sec_context_by_oid(OM_uint32* minor_status,
+                                         const gss_ctx_id_t context_handle,
+                                         const gss_OID desired_object,
+                                         gss_buffer_set_t* data_set) {
+  ClearOutputs(data_set);
+  return Entry(minor_status, [&]() -> OM_uint32 {
+    gssx::Oid object;
+    if (desired_object == GSS_C_NO_OID || !ReadOid(desired_object, &object)) {
+      return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_READ);
+    }
+    if (data_set == nullptr) {
+      return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
+    }
+    return WithContext(minor_status, context_handle, [&](Context&) {
+      return Translate(Error(ErrorKind::kUnavailable, Minor::kNotSupported,
+                             "gssx contexts have no objects to inquire by "
+                             "OID"),
+                       minor_status);
+    });
+  });
+}
+
+OM_uint32 gss_set_sec_context_option(OM_uint32* minor_status,
+                                     gss_ctx_id_t* context_handle,
+                                     const gss_OID desired_object,
+                                     const gss_buffer_t value) {
+  // *context_handle is input/output: the caller's, never cleared.
+  return Entry(minor_status, [&]() -> OM_uint32 {
+    gssx::Oid object;
+    absl::Span<const uint8_t> bytes;
+    if (desired_object == GSS_C_NO_OID || !ReadOid(desired_object, &object) ||
+        !ReadBuffer(value, /*optional=*/true, &bytes)) {
+      return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_READ);
+    }
+    if (context_handle == nullptr) {
+      return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
+    }
+    // MIT may create a context for an option set on GSS_C_NO_CONTEXT;
+    // gssx has no such option, so GSS_C_NO_CONTEXT is GSS_S_NO_CONTEXT.
+    return WithContext(minor_status, *context_handle, [&](Context&) {
+      return Translate(Error(ErrorKind::kUnavailable, Minor::kNotSupported,
+                             "gssx contexts have no options to set"),
+                       minor_status);
+    });
   });
 }
 

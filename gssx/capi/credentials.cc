@@ -7,11 +7,16 @@
 // GSS_C_NO_CREDENTIAL is acquired afresh at each use, so a keytab changed
 // on disk is seen by the next handshake.
 #include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
 
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <utility>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "gssx/capi/internal/common.h"
 #include "gssx/credentials.h"
 #include "gssx/status.h"
@@ -22,6 +27,7 @@ using gssx::ErrorKind;
 using gssx::Minor;
 using gssx::Name;
 using gssx::capi_internal::CallingError;
+using gssx::capi_internal::ClearOutputs;
 using gssx::capi_internal::Creds;
 using gssx::capi_internal::Entry;
 using gssx::capi_internal::Error;
@@ -34,6 +40,7 @@ using gssx::capi_internal::NewNameHandle;
 using gssx::capi_internal::NewOidSet;
 using gssx::capi_internal::OidSetContains;
 using gssx::capi_internal::ReadBuffer;
+using gssx::capi_internal::ReadOid;
 using gssx::capi_internal::RequestedLifetime;
 using gssx::capi_internal::SecondsUntil;
 using gssx::capi_internal::Translate;
@@ -87,6 +94,9 @@ struct AcquireRequest {
   std::optional<Name> desired_name;
   CredentialUsage usage = CredentialUsage::kBoth;
   absl::Duration lifetime = absl::ZeroDuration();
+  // gss_acquire_cred_from's cred_store; empty: $GSSX_KEYTAB / $GSSX_TRUST.
+  std::string keytab_path;
+  std::string trust_path;
 };
 
 absl::StatusOr<Credentials> Acquire(const AcquireRequest& request) {
@@ -94,7 +104,49 @@ absl::StatusOr<Credentials> Acquire(const AcquireRequest& request) {
   options.desired_name = request.desired_name;
   options.usage = request.usage;
   options.lifetime = request.lifetime;
+  options.keytab_path = request.keytab_path;
+  options.trust_path = request.trust_path;
   return Credentials::Acquire(options);
+}
+
+// Reads gss_acquire_cred_from's cred_store into `out`: the keys "keytab"
+// and "trust", each at most once, with a non-empty value. False: a calling
+// error (elements missing, a NULL key) for the caller to report.
+bool ReadCredStore(gss_const_key_value_set_t store, AcquireRequest* out,
+                   absl::Status* status) {
+  *status = absl::OkStatus();
+  if (store == GSS_C_NO_CRED_STORE) return true;
+  if (store->count > 0 && store->elements == nullptr) return false;
+  for (OM_uint32 i = 0; i < store->count; ++i) {
+    const gss_key_value_element_desc& element = store->elements[i];
+    if (element.key == nullptr) return false;
+    const absl::string_view key(element.key);
+    std::string* path = key == "keytab"  ? &out->keytab_path
+                        : key == "trust" ? &out->trust_path
+                                         : nullptr;
+    if (path == nullptr) {
+      *status = Error(ErrorKind::kFailure, Minor::kCredStoreKeyUnknown,
+                      absl::StrCat("unknown credential store key \"",
+                                   absl::CHexEscape(key),
+                                   "\" (gssx knows \"keytab\" and "
+                                   "\"trust\")"));
+      return true;
+    }
+    if (element.value == nullptr || element.value[0] == '\0') {
+      *status = Error(ErrorKind::kFailure, Minor::kBadArgument,
+                      absl::StrCat("credential store key \"", key,
+                                   "\" has no value"));
+      return true;
+    }
+    if (!path->empty()) {
+      *status = Error(ErrorKind::kFailure, Minor::kBadArgument,
+                      absl::StrCat("credential store key \"", key,
+                                   "\" given twice"));
+      return true;
+    }
+    *path = element.value;
+  }
+  return true;
 }
 
 // Resolves desired_name (GSS_C_NO_NAME: unset).
@@ -106,16 +158,15 @@ absl::Status ReadDesiredName(gss_name_t desired_name, AcquireRequest* out) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-extern "C" {
-
-OM_uint32 gss_acquire_cred(OM_uint32* minor_status,
-                           const gss_name_t desired_name, OM_uint32 time_req,
-                           const gss_OID_set desired_mechs,
-                           gss_cred_usage_t cred_usage,
-                           gss_cred_id_t* output_cred_handle,
-                           gss_OID_set* actual_mechs, OM_uint32* time_rec) {
+// gss_acquire_cred and gss_acquire_cred_from (cred_store may be
+// GSS_C_NO_CRED_STORE).
+OM_uint32 AcquireCred(OM_uint32* minor_status, gss_name_t desired_name,
+                      OM_uint32 time_req, gss_OID_set desired_mechs,
+                      gss_cred_usage_t cred_usage,
+                      gss_const_key_value_set_t cred_store,
+                      gss_cred_id_t* output_cred_handle,
+                      gss_OID_set* actual_mechs, OM_uint32* time_rec) {
+  ClearOutputs(output_cred_handle, actual_mechs, time_rec);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (output_cred_handle == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -132,6 +183,11 @@ OM_uint32 gss_acquire_cred(OM_uint32* minor_status,
         return Translate(BadMech(), minor_status);
       }
     }
+    absl::Status store_status;
+    if (!ReadCredStore(cred_store, &request, &store_status)) {
+      return CallingError(minor_status, GSS_S_CALL_BAD_STRUCTURE);
+    }
+    if (!store_status.ok()) return Translate(store_status, minor_status);
     if (absl::Status s = ReadDesiredName(desired_name, &request); !s.ok()) {
       return Translate(s, minor_status);
     }
@@ -153,6 +209,34 @@ OM_uint32 gss_acquire_cred(OM_uint32* minor_status,
   });
 }
 
+}  // namespace
+
+extern "C" {
+
+OM_uint32 gss_acquire_cred(OM_uint32* minor_status,
+                           const gss_name_t desired_name, OM_uint32 time_req,
+                           const gss_OID_set desired_mechs,
+                           gss_cred_usage_t cred_usage,
+                           gss_cred_id_t* output_cred_handle,
+                           gss_OID_set* actual_mechs, OM_uint32* time_rec) {
+  return AcquireCred(minor_status, desired_name, time_req, desired_mechs,
+                     cred_usage, GSS_C_NO_CRED_STORE, output_cred_handle,
+                     actual_mechs, time_rec);
+}
+
+OM_uint32 gss_acquire_cred_from(OM_uint32* minor_status,
+                                gss_name_t desired_name, OM_uint32 time_req,
+                                gss_OID_set desired_mechs,
+                                gss_cred_usage_t cred_usage,
+                                gss_const_key_value_set_t cred_store,
+                                gss_cred_id_t* output_cred_handle,
+                                gss_OID_set* actual_mechs,
+                                OM_uint32* time_rec) {
+  return AcquireCred(minor_status, desired_name, time_req, desired_mechs,
+                     cred_usage, cred_store, output_cred_handle, actual_mechs,
+                     time_rec);
+}
+
 OM_uint32 gss_release_cred(OM_uint32* minor_status,
                            gss_cred_id_t* cred_handle) {
   return Entry(minor_status, [&]() -> OM_uint32 {
@@ -172,6 +256,7 @@ OM_uint32 gss_inquire_cred(OM_uint32* minor_status,
                            const gss_cred_id_t cred_handle, gss_name_t* name,
                            OM_uint32* lifetime, gss_cred_usage_t* cred_usage,
                            gss_OID_set* mechanisms) {
+  ClearOutputs(name, lifetime, cred_usage, mechanisms);
   return Entry(minor_status, [&]() -> OM_uint32 {
     absl::StatusOr<std::shared_ptr<const Credentials>> cred =
         CredOrDefault(cred_handle, CredentialUsage::kBoth);
@@ -197,6 +282,7 @@ OM_uint32 gss_inquire_cred_by_mech(OM_uint32* minor_status,
                                    OM_uint32* initiator_lifetime,
                                    OM_uint32* acceptor_lifetime,
                                    gss_cred_usage_t* cred_usage) {
+  ClearOutputs(name, initiator_lifetime, acceptor_lifetime, cred_usage);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (!IsOurMechanism(mech_type)) {
       return Translate(Error(ErrorKind::kBadMech, Minor::kWrongMechanism,
@@ -230,6 +316,8 @@ OM_uint32 gss_add_cred(OM_uint32* minor_status,
                        gss_OID_set* actual_mechs,
                        OM_uint32* initiator_time_rec,
                        OM_uint32* acceptor_time_rec) {
+  ClearOutputs(output_cred_handle, actual_mechs, initiator_time_rec,
+               acceptor_time_rec);
   return Entry(minor_status, [&]() -> OM_uint32 {
     AcquireRequest request;
     if (!UsageFromC(cred_usage, &request.usage)) {
@@ -283,6 +371,31 @@ OM_uint32 gss_add_cred(OM_uint32* minor_status,
   });
 }
 
+OM_uint32 gss_inquire_cred_by_oid(OM_uint32* minor_status,
+                                  const gss_cred_id_t cred_handle,
+                                  const gss_OID desired_object,
+                                  gss_buffer_set_t* data_set) {
+  ClearOutputs(data_set);
+  return Entry(minor_status, [&]() -> OM_uint32 {
+    gssx::Oid object;
+    if (desired_object == GSS_C_NO_OID || !ReadOid(desired_object, &object)) {
+      return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_READ);
+    }
+    if (data_set == nullptr) {
+      return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
+    }
+    absl::StatusOr<std::shared_ptr<const Credentials>> cred =
+        FindCred(cred_handle);
+    if (!cred.ok()) return Translate(cred.status(), minor_status);
+    // MIT's objects (Kerberos ticket data and the like) have no gssx
+    // counterpart; gssx defines none of its own.
+    return Translate(Error(ErrorKind::kUnavailable, Minor::kNotSupported,
+                           "gssx credentials have no objects to inquire "
+                           "by OID"),
+                     minor_status);
+  });
+}
+
 OM_uint32 gss_set_neg_mechs(OM_uint32* minor_status, gss_cred_id_t cred_handle,
                             const gss_OID_set mech_set) {
   return Entry(minor_status, [&]() -> OM_uint32 {
@@ -307,12 +420,11 @@ OM_uint32 gss_acquire_cred_with_password(
     const gss_OID_set desired_mechs, gss_cred_usage_t cred_usage,
     gss_cred_id_t* output_cred_handle, gss_OID_set* actual_mechs,
     OM_uint32* time_rec) {
+  ClearOutputs(output_cred_handle, actual_mechs, time_rec);
   return Entry(minor_status, [&]() -> OM_uint32 {
     (void)time_req;
     (void)desired_mechs;
     (void)cred_usage;
-    (void)actual_mechs;
-    (void)time_rec;
     absl::Span<const uint8_t> secret;
     if (!ReadBuffer(password, /*optional=*/false, &secret)) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_READ);

@@ -106,7 +106,10 @@ void acquire_unknown_identity_is_no_cred(void) {
             GSS_S_NO_CRED);
   CHECK(cred == GSS_C_NO_CREDENTIAL);
   minor_text(minor, text, sizeof text);
-  CHECK(strcmp(text, "The keytab holds no identity of that name.") == 0);
+  /* The sentence, then this error's detail (which name). */
+  CHECK(strncmp(text, "The keytab holds no identity of that name. (",
+                strlen("The keytab holds no identity of that name. (")) ==
+        0);
   gss_release_name(&minor, &desired);
 }
 
@@ -178,7 +181,9 @@ void acquire_without_keytab_is_no_cred(void) {
   REQUIRE(gssx_c_use_test_identities() == 0);
   CHECK_GSS(acquire_with_keytab(NULL, &minor), GSS_S_NO_CRED);
   minor_text(minor, text, sizeof text);
-  CHECK(strcmp(text, "No keytab was given and GSSX_KEYTAB is not set.") == 0);
+  CHECK(strncmp(text, "No keytab was given and GSSX_KEYTAB is not set. (",
+                strlen("No keytab was given and GSSX_KEYTAB is not set. (")) ==
+        0);
   CHECK_GSS(acquire_with_keytab("/nonexistent/keytab", &minor), GSS_S_NO_CRED);
 }
 

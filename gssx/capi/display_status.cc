@@ -9,12 +9,17 @@
 //
 // GSS_C_MECH_CODE: a minor status of the gssx mechanism (mech_type
 // GSS_C_NO_OID or GSS_GSSX_MECHANISM): one sentence from
-// gssx::DescribeMinorStatus (gssx codes, transport codes, errno values).
+// gssx::DescribeMinorStatus (gssx codes, transport codes, errno values),
+// followed, if this thread recently returned that code, by the detail of
+// that error in parentheses ("The keytab cannot be read. (cannot open the
+// keytab /x: No such file or directory)").
 #include <gssapi/gssapi.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gssx/capi/internal/common.h"
 #include "gssx/status.h"
@@ -22,9 +27,11 @@
 using gssx::ErrorKind;
 using gssx::Minor;
 using gssx::capi_internal::CallingError;
+using gssx::capi_internal::ClearOutputs;
 using gssx::capi_internal::Entry;
 using gssx::capi_internal::Error;
 using gssx::capi_internal::IsOurMechanism;
+using gssx::capi_internal::MinorDetail;
 using gssx::capi_internal::SetString;
 using gssx::capi_internal::Translate;
 
@@ -96,6 +103,7 @@ extern "C" OM_uint32 gss_display_status(OM_uint32* minor_status,
                                         const gss_OID mech_type,
                                         OM_uint32* message_context,
                                         gss_buffer_t status_string) {
+  ClearOutputs(status_string);  // message_context is input/output
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (message_context == nullptr || status_string == GSS_C_NO_BUFFER) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -126,6 +134,11 @@ extern "C" OM_uint32 gss_display_status(OM_uint32* minor_status,
           return BadStatus(minor_status, "message_context out of range");
         }
         text = gssx::DescribeMinorStatus(status_value);
+        // This thread's last error of that code says which file, key or
+        // argument, and why.
+        if (std::optional<std::string> detail = MinorDetail(status_value)) {
+          absl::StrAppend(&text, " (", *detail, ")");
+        }
         break;
       default:
         return BadStatus(minor_status, "status_type is not GSS_C_GSS_CODE "

@@ -167,13 +167,21 @@ void minor_codes_of_gssx_become_sentences(void) {
   CHECK_GSS(display(minor, GSS_C_MECH_CODE, GSS_C_NO_OID, &context, text,
                     sizeof text),
             GSS_S_COMPLETE);
-  CHECK(strcmp(text, "The name is malformed.") == 0);
+  /* The sentence, then the detail of this thread's last error of that
+     code, in parentheses. */
+  CHECK(strncmp(text, "The name is malformed. (", 24) == 0);
+  CHECK(text[strlen(text) - 1] == ')');
   CHECK(context == 0);
   /* The mechanism may be named explicitly. */
   CHECK_GSS(display(minor, GSS_C_MECH_CODE, GSS_GSSX_MECHANISM, &context,
                     text, sizeof text),
             GSS_S_COMPLETE);
-  CHECK(strcmp(text, "The name is malformed.") == 0);
+  CHECK(strncmp(text, "The name is malformed. (", 24) == 0);
+  /* A code this thread never returned: the sentence alone. */
+  CHECK_GSS(display(GSSX_MINOR_EXPORTED_NAME_MALFORMED, GSS_C_MECH_CODE,
+                    GSS_C_NO_OID, &context, text, sizeof text),
+            GSS_S_COMPLETE);
+  CHECK(strcmp(text, "The exported name token is malformed.") == 0);
   CHECK_GSS(display(0, GSS_C_MECH_CODE, GSS_C_NO_OID, &context, text,
                     sizeof text),
             GSS_S_COMPLETE);

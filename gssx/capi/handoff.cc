@@ -21,6 +21,7 @@ using gssx::Context;
 using gssx::capi_internal::CallingError;
 using gssx::capi_internal::ChannelEntry;
 using gssx::capi_internal::Channels;
+using gssx::capi_internal::ClearNewContext;
 using gssx::capi_internal::ContextEntry;
 using gssx::capi_internal::Contexts;
 using gssx::capi_internal::Entry;
@@ -51,6 +52,7 @@ extern "C" {
 
 OM_uint32 gssx_channel_open(OM_uint32* minor_status, int socket_fd,
                             gssx_channel_t* channel) {
+  if (channel != nullptr) *channel = GSSX_NO_CHANNEL;  // output: set on entry
   // The socket is ours from here on, whatever happens.
   UniqueFd socket = Adopt(socket_fd);
   return Entry(minor_status, [&]() -> OM_uint32 {
@@ -121,11 +123,17 @@ OM_uint32 gssx_import_sec_context_from(OM_uint32* minor_status,
                                        gssx_channel_t channel,
                                        gss_ctx_id_t* context_handle, int* fds,
                                        size_t* fd_count) {
+  // Outputs set on entry: no context, no fds (*fd_count 0, the slots -1),
+  // so a caller that closes fds[0..*fd_count) after an error closes
+  // nothing. *fd_count is the capacity on entry: read first.
+  const size_t capacity = fd_count != nullptr ? *fd_count : 0;
+  ClearNewContext(context_handle);
+  if (fd_count != nullptr) *fd_count = 0;
+  if (fds != nullptr) std::fill(fds, fds + capacity, -1);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (context_handle == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
     }
-    const size_t capacity = fd_count != nullptr ? *fd_count : 0;
     if (capacity > 0 && fds == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
     }
@@ -154,6 +162,9 @@ OM_uint32 gssx_import_sec_context_from(OM_uint32* minor_status,
 OM_uint32 gssx_export_sec_context_fd(OM_uint32* minor_status,
                                      gss_ctx_id_t* context_handle,
                                      int* token_fd) {
+  // Set on entry to -1, never 0: closing it after an error closes nothing
+  // (0 would be stdin). *context_handle is input/output: the caller's.
+  if (token_fd != nullptr) *token_fd = -1;
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (context_handle == nullptr || token_fd == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -173,6 +184,7 @@ OM_uint32 gssx_export_sec_context_fd(OM_uint32* minor_status,
 
 OM_uint32 gssx_import_sec_context_fd(OM_uint32* minor_status, int token_fd,
                                      gss_ctx_id_t* context_handle) {
+  ClearNewContext(context_handle);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (context_handle == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);

@@ -31,6 +31,7 @@ using gssx::Minor;
 using gssx::Name;
 using gssx::Oid;
 using gssx::capi_internal::CallingError;
+using gssx::capi_internal::ClearOutputs;
 using gssx::capi_internal::Entry;
 using gssx::capi_internal::Error;
 using gssx::capi_internal::FindName;
@@ -49,11 +50,16 @@ using gssx::capi_internal::Translate;
 
 namespace {
 
-// Calls getpw*_r with a growing buffer. The user name, std::nullopt if
+struct Account {
+  std::string name;
+  uid_t uid = 0;
+};
+
+// Calls getpw*_r with a growing buffer. The account, std::nullopt if
 // there is no such account, or an OS error.
 template <typename Lookup>
-absl::StatusOr<std::optional<std::string>> PasswdLookup(Lookup lookup,
-                                                        absl::string_view what) {
+absl::StatusOr<std::optional<Account>> PasswdLookup(Lookup lookup,
+                                                    absl::string_view what) {
   std::vector<char> buf(4096);
   while (true) {
     struct passwd pw;
@@ -67,11 +73,11 @@ absl::StatusOr<std::optional<std::string>> PasswdLookup(Lookup lookup,
       return gssx::OsError(rc, what);
     }
     if (found == nullptr || found->pw_name == nullptr) return std::nullopt;
-    return std::optional<std::string>(found->pw_name);
+    return std::optional<Account>(Account{found->pw_name, found->pw_uid});
   }
 }
 
-absl::StatusOr<std::optional<std::string>> UserOfUid(uid_t uid) {
+absl::StatusOr<std::optional<Account>> UserOfUid(uid_t uid) {
   return PasswdLookup(
       [uid](struct passwd* pw, char* buf, size_t size, struct passwd** out) {
         return ::getpwuid_r(uid, pw, buf, size, out);
@@ -79,7 +85,7 @@ absl::StatusOr<std::optional<std::string>> UserOfUid(uid_t uid) {
       "getpwuid_r");
 }
 
-absl::StatusOr<std::optional<std::string>> AccountNamed(
+absl::StatusOr<std::optional<Account>> AccountNamed(
     const std::string& name) {
   return PasswdLookup(
       [&name](struct passwd* pw, char* buf, size_t size, struct passwd** out) {
@@ -93,9 +99,9 @@ absl::Status NoSuchUid() {
                "no local account has that uid");
 }
 
-// gss_import_name's work: bytes + C name type -> Name.
-absl::StatusOr<Name> ImportName(absl::Span<const uint8_t> bytes,
-                                const Oid& type) {
+// gss_import_name's work for the exact bytes: bytes + C name type -> Name.
+absl::StatusOr<Name> ImportExactName(absl::Span<const uint8_t> bytes,
+                                     const Oid& type) {
   if (type == gssx::NtMachineUidName() || type == gssx::NtStringUidName()) {
     uid_t uid = 0;
     if (type == gssx::NtMachineUidName()) {
@@ -116,10 +122,10 @@ absl::StatusOr<Name> ImportName(absl::Span<const uint8_t> bytes,
       }
       uid = static_cast<uid_t>(value);
     }
-    absl::StatusOr<std::optional<std::string>> user = UserOfUid(uid);
+    absl::StatusOr<std::optional<Account>> user = UserOfUid(uid);
     if (!user.ok()) return user.status();
     if (!user->has_value()) return NoSuchUid();
-    return Name::Import(**user, gssx::NameType::kUser);
+    return Name::Import((*user)->name, gssx::NameType::kUser);
   }
   // The version 1 host-based service OID has the same syntax.
   static const Oid* const kHostBasedX = new Oid(
@@ -130,9 +136,49 @@ absl::StatusOr<Name> ImportName(absl::Span<const uint8_t> bytes,
   return Name::Import(bytes, type);
 }
 
+// gss_import_name's work, with MIT's tolerance of one trailing NUL (see
+// the top of this file).
+absl::StatusOr<Name> ImportName(absl::Span<const uint8_t> bytes,
+                                const Oid& type) {
+  const bool trailing_nul = !bytes.empty() && bytes.back() == 0;
+  const absl::Span<const uint8_t> without =
+      trailing_nul ? bytes.first(bytes.size() - 1) : bytes;
+  const bool binary =
+      type == gssx::NtMachineUidName() || type == gssx::NtExportName();
+  if (!binary) return ImportExactName(without, type);
+  // A uid_t or an exported name may end in a zero byte of its own.
+  absl::StatusOr<Name> exact = ImportExactName(bytes, type);
+  if (exact.ok() || !trailing_nul) return exact;
+  absl::StatusOr<Name> shorter = ImportExactName(without, type);
+  return shorter.ok() ? shorter : exact;
+}
+
 absl::Status BadMech() {
   return Error(ErrorKind::kBadMech, Minor::kWrongMechanism,
                "not the gssx mechanism");
+}
+
+// The documented mapping of gss_localname and gss_pname_to_uid: the local
+// account whose user name is the identity of the canonical name.
+absl::StatusOr<Account> LocalAccount(gss_name_t name,
+                                     const gss_OID_desc* mech_type) {
+  absl::StatusOr<std::shared_ptr<const Name>> found = FindName(name);
+  if (!found.ok()) return found.status();
+  if (!IsOurMechanism(mech_type)) return BadMech();
+  absl::StatusOr<Name> mn = (*found)->Canonicalize();
+  if (!mn.ok()) return mn.status();
+  const std::string& identity = mn->identity();
+  if (identity.find('@') != std::string::npos) {
+    return Error(ErrorKind::kUnavailable, Minor::kNameTypeUnsupported,
+                 "a host-based service has no local account");
+  }
+  absl::StatusOr<std::optional<Account>> account = AccountNamed(identity);
+  if (!account.ok()) return account.status();
+  if (!account->has_value()) {
+    return Error(ErrorKind::kUnavailable, Minor::kNoLocalAccount,
+                 "no local account of that name");
+  }
+  return **account;
 }
 
 }  // namespace
@@ -143,6 +189,7 @@ OM_uint32 gss_import_name(OM_uint32* minor_status,
                           const gss_buffer_t input_name_buffer,
                           const gss_OID input_name_type,
                           gss_name_t* output_name) {
+  ClearOutputs(output_name);
   return Entry(minor_status, [&]() -> OM_uint32 {
     absl::Span<const uint8_t> bytes;
     Oid type;
@@ -164,6 +211,7 @@ OM_uint32 gss_display_name(OM_uint32* minor_status,
                            const gss_name_t input_name,
                            gss_buffer_t output_name_buffer,
                            gss_OID* output_name_type) {
+  ClearOutputs(output_name_buffer, output_name_type);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (output_name_buffer == GSS_C_NO_BUFFER) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -184,6 +232,7 @@ OM_uint32 gss_display_name(OM_uint32* minor_status,
 
 OM_uint32 gss_compare_name(OM_uint32* minor_status, const gss_name_t name1,
                            const gss_name_t name2, int* name_equal) {
+  ClearOutputs(name_equal);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (name_equal == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -217,6 +266,7 @@ OM_uint32 gss_release_name(OM_uint32* minor_status, gss_name_t* input_name) {
 OM_uint32 gss_export_name(OM_uint32* minor_status,
                           const gss_name_t input_name,
                           gss_buffer_t exported_name) {
+  ClearOutputs(exported_name);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (exported_name == GSS_C_NO_BUFFER) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -239,6 +289,7 @@ OM_uint32 gss_canonicalize_name(OM_uint32* minor_status,
                                 const gss_name_t input_name,
                                 const gss_OID mech_type,
                                 gss_name_t* output_name) {
+  ClearOutputs(output_name);
   return Entry(minor_status, [&]() -> OM_uint32 {
     // RFC 2744: the mechanism must be given explicitly.
     if (mech_type == GSS_C_NO_OID) {
@@ -260,6 +311,7 @@ OM_uint32 gss_canonicalize_name(OM_uint32* minor_status,
 OM_uint32 gss_duplicate_name(OM_uint32* minor_status,
                              const gss_name_t src_name,
                              gss_name_t* dest_name) {
+  ClearOutputs(dest_name);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (dest_name == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -274,6 +326,7 @@ OM_uint32 gss_duplicate_name(OM_uint32* minor_status,
 OM_uint32 gss_inquire_names_for_mech(OM_uint32* minor_status,
                                      const gss_OID mechanism,
                                      gss_OID_set* name_types) {
+  ClearOutputs(name_types);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (name_types == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -296,6 +349,7 @@ OM_uint32 gss_inquire_names_for_mech(OM_uint32* minor_status,
 OM_uint32 gss_inquire_mechs_for_name(OM_uint32* minor_status,
                                      const gss_name_t input_name,
                                      gss_OID_set* mech_types) {
+  ClearOutputs(mech_types);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (mech_types == nullptr) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -314,6 +368,7 @@ OM_uint32 gss_inquire_mechs_for_name(OM_uint32* minor_status,
 OM_uint32 gss_inquire_name(OM_uint32* minor_status, gss_name_t name,
                            int* name_is_MN, gss_OID* MN_mech,
                            gss_buffer_set_t* attrs) {
+  ClearOutputs(name_is_MN, MN_mech, attrs);
   return Entry(minor_status, [&]() -> OM_uint32 {
     absl::StatusOr<std::shared_ptr<const Name>> found = FindName(name);
     if (!found.ok()) return Translate(found.status(), minor_status);
@@ -331,11 +386,9 @@ OM_uint32 gss_get_name_attribute(OM_uint32* minor_status, gss_name_t name,
                                  gss_buffer_t attr, int* authenticated,
                                  int* complete, gss_buffer_t value,
                                  gss_buffer_t display_value, int* more) {
+  // `more` is input/output (RFC 6680): the caller's.
+  ClearOutputs(authenticated, complete, value, display_value);
   return Entry(minor_status, [&]() -> OM_uint32 {
-    (void)authenticated;
-    (void)complete;
-    (void)value;
-    (void)display_value;
     absl::Span<const uint8_t> attribute;
     if (!ReadBuffer(attr, /*optional=*/false, &attribute)) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_READ);
@@ -355,34 +408,34 @@ OM_uint32 gss_get_name_attribute(OM_uint32* minor_status, gss_name_t name,
 
 OM_uint32 gss_localname(OM_uint32* minor_status, const gss_name_t name,
                         gss_const_OID mech_type, gss_buffer_t localname) {
+  ClearOutputs(localname);
   return Entry(minor_status, [&]() -> OM_uint32 {
     if (localname == GSS_C_NO_BUFFER) {
       return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
     }
-    absl::StatusOr<std::shared_ptr<const Name>> found = FindName(name);
-    if (!found.ok()) return Translate(found.status(), minor_status);
-    if (!IsOurMechanism(mech_type)) return Translate(BadMech(), minor_status);
-    absl::StatusOr<Name> mn = (*found)->Canonicalize();
-    if (!mn.ok()) return Translate(mn.status(), minor_status);
-    const std::string& identity = mn->identity();
-    if (identity.find('@') != std::string::npos) {
-      return Translate(Error(ErrorKind::kUnavailable,
-                             Minor::kNameTypeUnsupported,
-                             "a host-based service has no local account"),
-                       minor_status);
-    }
-    absl::StatusOr<std::optional<std::string>> account = AccountNamed(identity);
+    absl::StatusOr<Account> account = LocalAccount(name, mech_type);
     if (!account.ok()) return Translate(account.status(), minor_status);
-    if (!account->has_value()) {
-      return Translate(Error(ErrorKind::kUnavailable, Minor::kNone,
-                             "no local account of that name"),
-                       minor_status);
-    }
     gss_buffer_desc out;
-    if (absl::Status s = SetString(&out, **account); !s.ok()) {
+    if (absl::Status s = SetString(&out, account->name); !s.ok()) {
       return Translate(s, minor_status);
     }
     *localname = out;
+    return GSS_S_COMPLETE;
+  });
+}
+
+OM_uint32 gss_pname_to_uid(OM_uint32* minor_status, const gss_name_t name,
+                           const gss_OID mech_type, uid_t* uidOut) {
+  // Set on entry to (uid_t)-1, never 0: a caller that ignores the status
+  // must not get root.
+  if (uidOut != nullptr) *uidOut = static_cast<uid_t>(-1);
+  return Entry(minor_status, [&]() -> OM_uint32 {
+    if (uidOut == nullptr) {
+      return CallingError(minor_status, GSS_S_CALL_INACCESSIBLE_WRITE);
+    }
+    absl::StatusOr<Account> account = LocalAccount(name, mech_type);
+    if (!account.ok()) return Translate(account.status(), minor_status);
+    *uidOut = account->uid;
     return GSS_S_COMPLETE;
   });
 }

@@ -1,5 +1,6 @@
 #include "gssx/capi/internal/common.h"
 
+#include <gssapi/gssapi_generic.h>
 #include <sodium.h>
 
 #include <array>
@@ -12,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "transport/errors.h"
 
 namespace gssx::capi_internal {
@@ -72,7 +74,143 @@ constexpr size_t kNumStaticOids = sizeof kStaticOids / sizeof kStaticOids[0];
 
 }  // namespace
 
+// The minor-code constants of <gssx/gssx.h> are gssx::Minor's and the
+// transport's.
+#define GSSX_SAME_MINOR(c, m) \
+  static_assert((c) == static_cast<uint32_t>(Minor::m), #c)
+#define GSSX_SAME_TRANSPORT_MINOR(c, k)                             \
+  static_assert((c) - kTransportMinorBase ==                        \
+                    static_cast<uint32_t>(transport::ErrorKind::k), \
+                #c)
+GSSX_SAME_MINOR(GSSX_MINOR_NO_CONTEXT_HANDLE, kNoContextHandle);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_DELETED, kContextDeleted);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_EXPORTED, kContextExported);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_NOT_ESTABLISHED, kContextNotEstablished);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_ALREADY_ESTABLISHED,
+                kContextAlreadyEstablished);
+GSSX_SAME_MINOR(GSSX_MINOR_HANDSHAKE_FAILED, kHandshakeFailed);
+GSSX_SAME_MINOR(GSSX_MINOR_CONTEXT_NOT_TRANSFERABLE, kContextNotTransferable);
+GSSX_SAME_MINOR(GSSX_MINOR_SEQUENCE_EXHAUSTED, kSequenceExhausted);
+GSSX_SAME_MINOR(GSSX_MINOR_LIFETIME_EXPIRED, kLifetimeExpired);
+GSSX_SAME_MINOR(GSSX_MINOR_TOKEN_MALFORMED, kTokenMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_WRONG_MECHANISM, kWrongMechanism);
+GSSX_SAME_MINOR(GSSX_MINOR_WRONG_TOKEN_TYPE, kWrongTokenType);
+GSSX_SAME_MINOR(GSSX_MINOR_HANDSHAKE_DECRYPT_FAILED, kHandshakeDecryptFailed);
+GSSX_SAME_MINOR(GSSX_MINOR_PAYLOAD_MALFORMED, kPayloadMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_UNKNOWN_TARGET, kUnknownTarget);
+GSSX_SAME_MINOR(GSSX_MINOR_UNTRUSTED_INITIATOR, kUntrustedInitiator);
+GSSX_SAME_MINOR(GSSX_MINOR_TARGET_NAME_MISMATCH, kTargetNameMismatch);
+GSSX_SAME_MINOR(GSSX_MINOR_CHANNEL_BINDINGS_MISMATCH, kChannelBindingsMismatch);
+GSSX_SAME_MINOR(GSSX_MINOR_CREDENTIAL_USAGE, kCredentialUsage);
+GSSX_SAME_MINOR(GSSX_MINOR_MESSAGE_AUTH_FAILED, kMessageAuthFailed);
+GSSX_SAME_MINOR(GSSX_MINOR_WRONG_DIRECTION, kWrongDirection);
+GSSX_SAME_MINOR(GSSX_MINOR_UNSUPPORTED_QOP, kUnsupportedQop);
+GSSX_SAME_MINOR(GSSX_MINOR_MESSAGE_TOO_LARGE, kMessageTooLarge);
+GSSX_SAME_MINOR(GSSX_MINOR_NAME_MALFORMED, kNameMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_NAME_TYPE_UNSUPPORTED, kNameTypeUnsupported);
+GSSX_SAME_MINOR(GSSX_MINOR_NAME_NOT_MECHANISM_NAME, kNameNotMechanismName);
+GSSX_SAME_MINOR(GSSX_MINOR_EXPORTED_NAME_MALFORMED, kExportedNameMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_NAME_EMPTY, kNameEmpty);
+GSSX_SAME_MINOR(GSSX_MINOR_OID_MALFORMED, kOidMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_NO_KEYTAB, kNoKeytab);
+GSSX_SAME_MINOR(GSSX_MINOR_KEYTAB_UNREADABLE, kKeytabUnreadable);
+GSSX_SAME_MINOR(GSSX_MINOR_KEYTAB_INSECURE, kKeytabInsecure);
+GSSX_SAME_MINOR(GSSX_MINOR_KEYTAB_MALFORMED, kKeytabMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_IDENTITY_NOT_FOUND, kIdentityNotFound);
+GSSX_SAME_MINOR(GSSX_MINOR_DUPLICATE_IDENTITY, kDuplicateIdentity);
+GSSX_SAME_MINOR(GSSX_MINOR_TRUST_UNREADABLE, kTrustUnreadable);
+GSSX_SAME_MINOR(GSSX_MINOR_TRUST_INSECURE, kTrustInsecure);
+GSSX_SAME_MINOR(GSSX_MINOR_TRUST_MALFORMED, kTrustMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_NO_IDENTITY, kNoIdentity);
+GSSX_SAME_MINOR(GSSX_MINOR_EXPORT_TOKEN_MALFORMED, kExportTokenMalformed);
+GSSX_SAME_MINOR(GSSX_MINOR_EXPORT_TOKEN_VERSION, kExportTokenVersion);
+GSSX_SAME_MINOR(GSSX_MINOR_EXPORT_TOKEN_CHECKSUM, kExportTokenChecksum);
+GSSX_SAME_MINOR(GSSX_MINOR_INTERNAL, kInternal);
+GSSX_SAME_MINOR(GSSX_MINOR_BAD_ARGUMENT, kBadArgument);
+GSSX_SAME_MINOR(GSSX_MINOR_NOT_SUPPORTED, kNotSupported);
+GSSX_SAME_MINOR(GSSX_MINOR_CRED_STORE_KEY_UNKNOWN, kCredStoreKeyUnknown);
+GSSX_SAME_MINOR(GSSX_MINOR_NO_LOCAL_ACCOUNT, kNoLocalAccount);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_NOT_MEMFD, kNotMemfd);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_NOT_READ_WRITE, kNotReadWrite);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_NOT_SEALED, kNotSealed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_SIZE_MISMATCH, kSizeMismatch);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_MALFORMED, kMalformed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_AUTHENTICATION_FAILED,
+                          kAuthenticationFailed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_ALREADY_CONSUMED,
+                          kAlreadyConsumed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_TOO_MANY_FDS, kTooManyFds);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_CONTROL_TRUNCATED,
+                          kControlTruncated);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_MESSAGE_TRUNCATED,
+                          kMessageTruncated);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_PEER_CLOSED, kPeerClosed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_PEER_NOT_ALLOWED,
+                          kPeerNotAllowed);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_REFUSED_BY_PEER, kRefusedByPeer);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_REJECTED_BY_PEER,
+                          kRejectedByPeer);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_TIMEOUT, kTimeout);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_OS, kOs);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_BAD_ARGUMENT, kBadArgument);
+GSSX_SAME_TRANSPORT_MINOR(GSSX_MINOR_TRANSPORT_UNSUPPORTED, kUnsupported);
+#undef GSSX_SAME_MINOR
+#undef GSSX_SAME_TRANSPORT_MINOR
+
 // ------------------------------------------------------------ status
+
+namespace {
+
+// The last few minor codes this thread returned, with their detail.
+struct MinorDetails {
+  static constexpr size_t kSlots = 8;
+  struct Slot {
+    OM_uint32 minor = 0;
+    std::string text;
+  };
+  std::array<Slot, kSlots> slots;
+  size_t next = 0;
+};
+
+MinorDetails& ThreadMinorDetails() {
+  thread_local MinorDetails details;
+  return details;
+}
+
+// Longest detail kept (a message holds at most a path or two).
+constexpr size_t kMaxDetail = 1024;
+
+void RecordMinorDetail(OM_uint32 minor, absl::string_view message) noexcept {
+  if (minor == 0) return;
+  absl::ConsumePrefix(&message, "gssx C API: ");
+  absl::ConsumePrefix(&message, "gssx: ");
+  if (message.size() > kMaxDetail) message = message.substr(0, kMaxDetail);
+  try {
+    MinorDetails& details = ThreadMinorDetails();
+    for (MinorDetails::Slot& slot : details.slots) {
+      if (slot.minor == minor) {
+        slot.text.assign(message.data(), message.size());
+        return;
+      }
+    }
+    MinorDetails::Slot& slot = details.slots[details.next];
+    details.next = (details.next + 1) % MinorDetails::kSlots;
+    slot.minor = minor;
+    slot.text.assign(message.data(), message.size());
+  } catch (...) {
+    // Out of memory: the code is still right, only its detail is missing.
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> MinorDetail(OM_uint32 minor) {
+  if (minor == 0) return std::nullopt;
+  for (const MinorDetails::Slot& slot : ThreadMinorDetails().slots) {
+    if (slot.minor == minor && !slot.text.empty()) return slot.text;
+  }
+  return std::nullopt;
+}
 
 OM_uint32 Translate(const absl::Status& status, OM_uint32* minor_status,
                     SupplementaryBits supplementary) {
@@ -86,6 +224,7 @@ OM_uint32 Translate(const absl::Status& status, OM_uint32* minor_status,
     *minor_status = KindOf(status) == ErrorKind::kFailure && os_errno != 0
                         ? static_cast<OM_uint32>(os_errno)
                         : MinorOf(status);
+    if (!status.ok()) RecordMinorDetail(*minor_status, status.message());
   }
   return GssMajorStatus(status, supplementary);
 }
@@ -499,4 +638,12 @@ gss_OID GSS_C_NT_HOSTBASED_SERVICE_X = &gssx::capi_internal::kStaticOids[4];
 gss_OID GSS_C_NT_ANONYMOUS = &gssx::capi_internal::kStaticOids[5];
 gss_OID GSS_C_NT_EXPORT_NAME = &gssx::capi_internal::kStaticOids[6];
 gss_OID GSS_GSSX_MECHANISM = &gssx::capi_internal::kStaticOids[7];
+
+// MIT's legacy names of the same OIDs (<gssapi/gssapi_generic.h>).
+gss_OID gss_nt_user_name = &gssx::capi_internal::kStaticOids[0];
+gss_OID gss_nt_machine_uid_name = &gssx::capi_internal::kStaticOids[1];
+gss_OID gss_nt_string_uid_name = &gssx::capi_internal::kStaticOids[2];
+gss_OID gss_nt_service_name = &gssx::capi_internal::kStaticOids[3];
+gss_OID gss_nt_service_name_v2 = &gssx::capi_internal::kStaticOids[3];
+gss_OID gss_nt_exported_name = &gssx::capi_internal::kStaticOids[6];
 }

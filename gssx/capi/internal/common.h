@@ -5,6 +5,7 @@
 //
 //   extern "C" OM_uint32 gss_foo(OM_uint32* minor_status, gss_name_t name,
 //                                gss_buffer_t out) {
+//     ClearOutputs(out);
 //     return Entry(minor_status, [&]() -> OM_uint32 {
 //       if (out == nullptr) return CallingError(minor_status,
 //                                               GSS_S_CALL_INACCESSIBLE_WRITE);
@@ -15,10 +16,11 @@
 //     });
 //   }
 //
-// Rules kept by every entry point: outputs are written only on success;
-// *minor_status is always written; nothing throws across extern "C"
-// (Entry catches everything, std::bad_alloc becoming GSS_S_FAILURE with
-// ENOMEM).
+// Rules kept by every entry point: every output is emptied on entry, before
+// anything can fail (ClearOutputs, as MIT krb5 does), and filled only on
+// success; *minor_status is always written; nothing throws across
+// extern "C" (Entry catches everything, std::bad_alloc becoming
+// GSS_S_FAILURE with ENOMEM).
 #ifndef GSSX_CAPI_INTERNAL_COMMON_H_
 #define GSSX_CAPI_INTERNAL_COMMON_H_
 
@@ -58,6 +60,13 @@ namespace gssx::capi_internal {
 OM_uint32 Translate(const absl::Status& status, OM_uint32* minor_status,
                     SupplementaryBits supplementary = 0);
 
+// The detail of this thread's last error whose minor status was `minor`
+// (the message of the status Translate turned into it, without the
+// "gssx: " prefix), if this thread returned that code recently:
+// gss_display_status appends it to the code's description, as MIT keeps a
+// thread's last error message per code. Translate records it.
+std::optional<std::string> MinorDetail(OM_uint32 minor);
+
 // A calling error (GSS_S_CALL_*): minor status 0.
 OM_uint32 CallingError(OM_uint32* minor_status, OM_uint32 calling_error);
 
@@ -79,6 +88,58 @@ OM_uint32 Entry(OM_uint32* minor_status, Body&& body) noexcept {
                            "unexpected exception"),
                      minor_status);
   }
+}
+
+// ------------------------------------------------------------ outputs
+
+// Outputs set on entry. Each entry point's first statement empties every
+// output it has, where the pointer is not NULL, before Entry and before any
+// check that can fail (a NULL minor_status included), so a caller may
+// release every output after any error, as MIT krb5 allows: buffers become
+// GSS_C_EMPTY_BUFFER, names / credentials GSS_C_NO_NAME /
+// GSS_C_NO_CREDENTIAL, OIDs GSS_C_NO_OID, OID sets and buffer sets NULL,
+// flags, times, conf_state, qop, cred_usage and booleans 0.
+//
+// Context handles have no ClearOutput overload on purpose: most are
+// input/output handles that the caller owns (gss_init_sec_context,
+// gss_delete_sec_context, gss_export_sec_context...), which must never be
+// cleared; the output-only ones (the import calls) use ClearNewContext.
+// Likewise a uid or an fd is not cleared to 0 (root; stdin): see
+// gss_pname_to_uid and gssx_export_sec_context_fd.
+inline void ClearOutput(gss_buffer_t out) noexcept {
+  if (out != GSS_C_NO_BUFFER) {
+    out->length = 0;
+    out->value = nullptr;
+  }
+}
+inline void ClearOutput(gss_name_t* out) noexcept {
+  if (out != nullptr) *out = GSS_C_NO_NAME;
+}
+inline void ClearOutput(gss_cred_id_t* out) noexcept {
+  if (out != nullptr) *out = GSS_C_NO_CREDENTIAL;
+}
+inline void ClearOutput(gss_OID* out) noexcept {
+  if (out != nullptr) *out = GSS_C_NO_OID;
+}
+inline void ClearOutput(gss_OID_set* out) noexcept {
+  if (out != nullptr) *out = GSS_C_NO_OID_SET;
+}
+inline void ClearOutput(gss_buffer_set_t* out) noexcept {
+  if (out != nullptr) *out = GSS_C_NO_BUFFER_SET;
+}
+inline void ClearOutput(OM_uint32* out) noexcept {  // flags, times, qop
+  if (out != nullptr) *out = 0;
+}
+inline void ClearOutput(int* out) noexcept {  // conf_state, cred_usage, ...
+  if (out != nullptr) *out = 0;
+}
+template <typename... Outputs>
+void ClearOutputs(Outputs... outputs) noexcept {
+  (ClearOutput(outputs), ...);
+}
+// An output-only context handle (gss_import_sec_context and friends).
+inline void ClearNewContext(gss_ctx_id_t* out) noexcept {
+  if (out != nullptr) *out = GSS_C_NO_CONTEXT;
 }
 
 // ------------------------------------------------------------ buffers

@@ -1,6 +1,8 @@
 /* Compiled with -std=c89 -pedantic-errors: the public headers are C89, and
    every type, macro and constant they promise is usable from C89. */
 #include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_generic.h>
 #include <gssx/gssx.h>
 
 int gssx_c89_header_check(void);
@@ -18,6 +20,11 @@ int gssx_c89_header_check(void) {
   gss_qop_t qop = GSS_C_QOP_DEFAULT;
   gss_cred_usage_t usage = GSS_C_BOTH;
   gssx_channel_t channel = GSSX_NO_CHANNEL;
+  gss_key_value_element_desc kv;
+  gss_key_value_set_desc store;
+  gss_const_key_value_set_t no_store = GSS_C_NO_CRED_STORE;
+  uid_t uid = 0;
+  OM_uint32 (*ext[5])();
   OM_uint32 (*fns[4])(OM_uint32 *, int, gssx_channel_t *);
   OM_uint32 flags = GSS_C_DELEG_FLAG | GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
                     GSS_C_SEQUENCE_FLAG | GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG |
@@ -35,6 +42,19 @@ int gssx_c89_header_check(void) {
   cb.application_data = empty;
   buffers.count = 0;
   buffers.elements = &empty;
+  kv.key = "keytab";
+  kv.value = "/etc/gssx/keytab";
+  store.count = 1;
+  store.elements = &kv;
+  ext[0] = (OM_uint32 (*)())gss_acquire_cred_from;
+  ext[1] = (OM_uint32 (*)())gss_inquire_sec_context_by_oid;
+  ext[2] = (OM_uint32 (*)())gss_inquire_cred_by_oid;
+  ext[3] = (OM_uint32 (*)())gss_set_sec_context_option;
+  ext[4] = (OM_uint32 (*)())gss_pname_to_uid;
+  (void)store;
+  (void)no_store;
+  (void)uid;
+  (void)ext;
   fns[0] = gssx_channel_open;
   fns[1] = 0;
   fns[2] = 0;
@@ -55,7 +75,8 @@ int gssx_c89_header_check(void) {
       GSS_SUPPLEMENTARY_INFO(status) !=
           (GSS_S_CONTINUE_NEEDED | GSS_S_GAP_TOKEN) ||
       flags != 511 || GSS_C_INDEFINITE != 0xfffffffful ||
-      GSS_C_NT_USER_NAME == GSS_C_NO_OID) {
+      GSS_C_NT_USER_NAME == GSS_C_NO_OID || gss_nt_service_name == 0 ||
+      gss_nt_user_name == 0 || !GSS_EMPTY_BUFFER(&empty)) {
     return 1;
   }
   return 0;

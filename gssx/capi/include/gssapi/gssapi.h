@@ -32,8 +32,13 @@
  *    behaviour.
  *  - A NULL pointer where a value must be read or written answers
  *    GSS_S_CALL_INACCESSIBLE_READ or GSS_S_CALL_INACCESSIBLE_WRITE.
- *    Outputs are written only on success; *minor_status is always written
- *    (when minor_status is not NULL).
+ *    Every output is set on entry, before anything can fail (as MIT krb5
+ *    does): buffers to GSS_C_EMPTY_BUFFER, names / credentials / OIDs /
+ *    OID sets / buffer sets to their GSS_C_NO_* value, flags, times,
+ *    conf_state and qop to 0; input/output context handles are left to
+ *    the caller. Releasing an output after any error is therefore safe.
+ *    Outputs hold results only on success; *minor_status is always
+ *    written (when minor_status is not NULL).
  *  - Buffers and OID sets returned by the library are freed with
  *    gss_release_buffer / gss_release_oid_set; OIDs returned as gss_OID
  *    (mech types, name types) are static and must not be freed, except the
@@ -494,9 +499,11 @@ OM_uint32 gss_get_name_attribute(OM_uint32 *minor_status, gss_name_t name,
                                  int *complete, gss_buffer_t value,
                                  gss_buffer_t display_value, int *more);
 
-/* The local account of a user name: its identity, if it names an account
-   of this machine (getpwnam). GSS_S_UNAVAILABLE otherwise (host-based
-   service names have no local account). */
+/* The local account of a name: the account whose user name is the
+   identity of the canonical name, if this machine has one (getpwnam_r).
+   GSS_S_UNAVAILABLE otherwise (host-based service names have no local
+   account; minor "No local account has the name's identity." for a user
+   that is none). gss_pname_to_uid (<gssapi/gssapi_ext.h>) gives its uid. */
 OM_uint32 gss_localname(OM_uint32 *minor_status, const gss_name_t name,
                         gss_const_OID mech_type, gss_buffer_t localname);
 

@@ -883,6 +883,21 @@ void send_bad_arguments(void) {
   CHECK_GSS(gssx_handoff_send(&minor, a, &acc, NULL, 0, -2), GSS_S_FAILURE);
   CHECK_EQ_U64(minor, GSSX_HANDOFF_E_BAD_ARGUMENT);
   CHECK(acc == kept);
+  /* A client fd that is not open: nothing sent, the context is back. */
+  {
+    int p[2], closed;
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    closed = p[1];
+    close(p[0]);
+    close(p[1]);
+    errno = 0;
+    CHECK_GSS(gssx_handoff_send(&minor, a, &acc, &closed, 1, 1000),
+              GSS_S_FAILURE);
+    CHECK_EQ_U64(minor, GSSX_HANDOFF_E_OS);
+    CHECK_EQ_U64(errno, EBADF);
+    REQUIRE(acc != GSS_C_NO_CONTEXT);
+    kept = acc; /* re-imported: a new handle */
+  }
   CHECK_GSS(gssx_handoff_send(&minor, NULL, &acc, NULL, 0, 1000),
             GSS_S_CALL_INACCESSIBLE_READ);
   CHECK_GSS(gssx_handoff_send(&minor, a, NULL, NULL, 0, 1000),

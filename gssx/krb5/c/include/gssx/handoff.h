@@ -57,7 +57,9 @@
  * GSSX_HANDOFF_E_INTERRUPTED, losing nothing (receive: the handoff stays
  * queued for the next receive; send: the context is taken back, as after a
  * timeout). gssx_chan_open waits at most its timeout for the peer's
- * greeting and is not interrupted by signals. Event loops use
+ * greeting and is not interrupted by signals (with timeout_ms -1, a live
+ * peer that never opens its end blocks it for good: give it a timeout; a
+ * peer that closes or dies ends it at once). Event loops use
  * gssx_chan_fd, gssx_handoff_start / gssx_handoff_finish and receive with
  * timeout 0: no call then waits.
  *

@@ -279,11 +279,14 @@ static int spawn_worker(int i) {
   pid = fork();
   if (pid < 0) return 0;
   if (pid == 0) {
+    /* The worker keeps nothing of the master's: its listeners, the
+       harness's pipes, the other workers' channels. */
+    OM_uint32 ignored;
     close(tcp_listener);
     close(unix_listener);
-    for (k = 0; k < MAX_WORKERS; ++k) {
-      if (workers[k].chan != NULL) close(gssx_chan_fd(workers[k].chan));
-    }
+    if (opt.port_fd >= 0) close(opt.port_fd);
+    if (opt.stats_fd >= 0) close(opt.stats_fd);
+    for (k = 0; k < MAX_WORKERS; ++k) gssx_chan_close(&ignored, &workers[k].chan);
     worker_main();
   }
   workers[i].pid = pid;
@@ -550,6 +553,7 @@ int main(int argc, char **argv) {
   if (opt.port_fd >= 0) {
     dprintf(opt.port_fd, "%d\n", ntohs(in4.sin_port));
     close(opt.port_fd);
+    opt.port_fd = -1;
   }
 
   while (!stop_requested) {

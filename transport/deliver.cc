@@ -20,6 +20,35 @@ absl::Status RestoreOr(const RestoreFn& restore, const SecretBuffer& token,
   return restored.ok() ? why : restored;
 }
 
+// After an unacknowledged send (`acked` says why): takes the token back
+// and restores it.
+absl::StatusOr<Delivery> ReclaimAndRestore(Handoff& sent,
+                                           const RestoreFn& restore,
+                                           absl::Status acked) {
+  // A transient failure (ENOMEM...) leaves the handoff unresolved: try a
+  // few more times before giving up the right to reclaim.
+  absl::StatusOr<SecretBuffer> back = sent.Reclaim();
+  for (int retry = 0; retry < kReclaimRetries && !sent.resolved(); ++retry) {
+    absl::SleepFor(kReclaimRetryPause);
+    back = sent.Reclaim();
+  }
+  if (back.ok()) return RestoreOr(restore, *back, acked);
+  if (IsError(back.status(), ErrorKind::kAlreadyConsumed)) {
+    return Delivery::kConsumedWithoutAck;
+  }
+  // Still failing: the outcome is unknown (the importer may yet import
+  // the token, or nobody will). The handoff dies with `sent`.
+  // (Same kind and errno as the reclaim's error.)
+  const std::string message =
+      absl::StrCat("handoff outcome unknown (", acked.message(),
+                   "; reclaim failed: ", back.status().message(), ")");
+  sent = Handoff();
+  if (KindOf(back.status()) == ErrorKind::kNone) {
+    return absl::Status(back.status().code(), message);
+  }
+  return MakeError(KindOf(back.status()), message, ErrnoOf(back.status()));
+}
+
 }  // namespace
 
 absl::StatusOr<Delivery> DeliverToken(Channel& channel, SecretBuffer& token,
@@ -35,27 +64,37 @@ absl::StatusOr<Delivery> DeliverToken(Channel& channel, SecretBuffer& token,
   if (options.after_send) options.after_send();
   absl::Status acked = channel.AwaitAck(*sent, options.ack_timeout);
   if (acked.ok()) return Delivery::kAcknowledged;
-  // A transient failure (ENOMEM...) leaves the handoff unresolved: try a
-  // few more times before giving up the right to reclaim.
-  absl::StatusOr<SecretBuffer> back = sent->Reclaim();
-  for (int retry = 0; retry < kReclaimRetries && !sent->resolved(); ++retry) {
-    absl::SleepFor(kReclaimRetryPause);
-    back = sent->Reclaim();
+  return ReclaimAndRestore(*sent, restore, acked);
+}
+
+absl::StatusOr<PendingDelivery> StartDelivery(Channel& channel,
+                                              SecretBuffer& token,
+                                              absl::Span<const int> extra_fds,
+                                              RestoreFn restore) {
+  absl::StatusOr<Handoff> sent = channel.Send(token.span(), extra_fds);
+  if (!sent.ok()) return RestoreOr(restore, token, sent.status());
+  token.Clear();
+  return PendingDelivery(std::move(*sent), std::move(restore));
+}
+
+absl::StatusOr<std::optional<Delivery>> PendingDelivery::Check(
+    Channel& channel) {
+  if (done()) {
+    return MakeError(ErrorKind::kBadArgument, "delivery already finished");
   }
-  if (back.ok()) return RestoreOr(restore, *back, acked);
-  if (IsError(back.status(), ErrorKind::kAlreadyConsumed)) {
-    return Delivery::kConsumedWithoutAck;
+  absl::Status acked = channel.AwaitAck(handoff_, absl::ZeroDuration());
+  if (acked.ok()) return Delivery::kAcknowledged;
+  if (IsError(acked, ErrorKind::kTimeout)) return std::nullopt;
+  absl::StatusOr<Delivery> d = ReclaimAndRestore(handoff_, restore_, acked);
+  if (!d.ok()) return d.status();
+  return *d;
+}
+
+absl::StatusOr<Delivery> PendingDelivery::Abandon(absl::Status why) {
+  if (done()) {
+    return MakeError(ErrorKind::kBadArgument, "delivery already finished");
   }
-  // Still failing: the outcome is unknown (the importer may yet import
-  // the token, or nobody will). The handoff dies with `sent`.
-  // (Same kind and errno as the reclaim's error.)
-  const std::string message =
-      absl::StrCat("handoff outcome unknown (", acked.message(),
-                   "; reclaim failed: ", back.status().message(), ")");
-  if (KindOf(back.status()) == ErrorKind::kNone) {
-    return absl::Status(back.status().code(), message);
-  }
-  return MakeError(KindOf(back.status()), message, ErrnoOf(back.status()));
+  return ReclaimAndRestore(handoff_, restore_, std::move(why));
 }
 
 }  // namespace gssx::transport

@@ -20,6 +20,7 @@
 #define GSSX_TRANSPORT_DELIVER_H_
 
 #include <functional>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -65,6 +66,62 @@ absl::StatusOr<Delivery> DeliverToken(Channel& channel, SecretBuffer& token,
                                       absl::Span<const int> extra_fds,
                                       const DeliverOptions& options,
                                       const RestoreFn& restore);
+
+// The same in two steps, for event loops that cannot block on the ack.
+//
+//   absl::StatusOr<PendingDelivery> p =
+//       StartDelivery(channel, *token, {client_fd}, restore);
+//   // ... poll(channel.fd(), POLLIN) (and the caller's own deadline) ...
+//   absl::StatusOr<std::optional<Delivery>> d = p->Check(channel);
+//   // d.ok() && !d->has_value(): no answer yet, poll again.
+//   // d.ok() && d->has_value(): delivered. !d.ok(): not delivered; as
+//   //   DeliverToken's errors (restore ran, or the outcome is unknown).
+//   // At the caller's deadline: p->Abandon(timeout_status).
+//
+// A Check may read answers that belong to other PendingDeliveries of the
+// same channel (they are kept for them), so after the channel's fd was
+// readable, Check every pending delivery of that channel.
+class PendingDelivery {
+ public:
+  PendingDelivery(PendingDelivery&&) = default;
+  PendingDelivery& operator=(PendingDelivery&&) = default;
+  // Destroying an unfinished one gives up the right to reclaim (the token
+  // is then the importer's, or nobody's): finish it with Check or Abandon.
+
+  // True once Check or Abandon reached an outcome.
+  bool done() const { return handoff_.resolved(); }
+
+  // Reads what has arrived on `channel` (the one the token was sent on)
+  // without waiting. nullopt: no answer yet (the delivery stays pending).
+  // A Delivery: acked. An error: the peer refused the token, closed the
+  // channel or sent garbage; the token was reclaimed and restored (errors
+  // exactly as DeliverToken's). Calling it once done: kBadArgument.
+  absl::StatusOr<std::optional<Delivery>> Check(Channel& channel);
+
+  // Gives up waiting: reclaims the token and restores it; returns `why`
+  // (or restore's error, or "outcome unknown" as DeliverToken) — or
+  // kConsumedWithoutAck if the importer had already consumed it. Does not
+  // need the channel (works after it is gone). Once done: kBadArgument.
+  absl::StatusOr<Delivery> Abandon(absl::Status why);
+
+ private:
+  friend absl::StatusOr<PendingDelivery> StartDelivery(
+      Channel& channel, SecretBuffer& token, absl::Span<const int> extra_fds,
+      RestoreFn restore);
+  PendingDelivery(Handoff handoff, RestoreFn restore)
+      : handoff_(std::move(handoff)), restore_(std::move(restore)) {}
+  Handoff handoff_;
+  RestoreFn restore_;
+};
+
+// Sends as DeliverToken does and returns without waiting for the ack.
+// Error: nothing was sent and `restore` got `token` back (its error if it
+// failed). OK: `token` is wiped; `restore` is kept and called later, by
+// Check or Abandon, if the token comes back.
+absl::StatusOr<PendingDelivery> StartDelivery(Channel& channel,
+                                              SecretBuffer& token,
+                                              absl::Span<const int> extra_fds,
+                                              RestoreFn restore);
 
 }  // namespace gssx::transport
 

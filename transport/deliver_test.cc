@@ -3,6 +3,7 @@
 #include "transport/deliver.h"
 
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,120 @@ TEST(DeliverTokenTest, PersistentReclaimFailureSaysOutcomeUnknown) {
   absl::StatusOr<ReceivedToken> late = pair.second.Receive();
   ASSERT_TRUE(late.ok()) << late.status();
   EXPECT_TRUE(late->token.Equals(kSecret));
+}
+
+// ---------------------------------------------------- the non-blocking split
+
+TEST(PendingDeliveryTest, NoAnswerYetThenAcknowledged) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  SecretBuffer token = Token();
+  Restorer r;
+  ASSERT_OK_AND_ASSIGN(PendingDelivery p,
+                       StartDelivery(pair.first, token, {}, r.fn()));
+  EXPECT_TRUE(token.empty());
+  EXPECT_FALSE(p.done());
+  EXPECT_THAT(p.Check(pair.first), IsOkAndHolds(std::nullopt));
+  EXPECT_FALSE(p.done());
+  absl::StatusOr<ReceivedToken> received = pair.second.Receive();
+  ASSERT_TRUE(received.ok()) << received.status();
+  EXPECT_TRUE(received->token.Equals(kSecret));
+  EXPECT_THAT(p.Check(pair.first),
+              IsOkAndHolds(std::optional<Delivery>(Delivery::kAcknowledged)));
+  EXPECT_TRUE(p.done());
+  EXPECT_EQ(r.calls, 0);
+  EXPECT_THAT(p.Check(pair.first), HasErrorKind(ErrorKind::kBadArgument));
+  EXPECT_THAT(p.Abandon(absl::CancelledError("late")),
+              HasErrorKind(ErrorKind::kBadArgument));
+}
+
+TEST(PendingDeliveryTest, SendFailureRestoresAtOnce) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  { Channel gone = std::move(pair.second); }
+  SecretBuffer token = Token();
+  Restorer r;
+  EXPECT_THAT(StartDelivery(pair.first, token, {}, r.fn()),
+              HasErrorKind(ErrorKind::kPeerClosed));
+  EXPECT_EQ(r.calls, 1);
+  EXPECT_EQ(r.got, kSecret);
+}
+
+TEST(PendingDeliveryTest, PeerClosedReclaimsAndRestores) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  SecretBuffer token = Token();
+  Restorer r;
+  ASSERT_OK_AND_ASSIGN(PendingDelivery p,
+                       StartDelivery(pair.first, token, {}, r.fn()));
+  { Channel gone = std::move(pair.second); }  // never read
+  EXPECT_THAT(p.Check(pair.first), HasErrorKind(ErrorKind::kPeerClosed));
+  EXPECT_TRUE(p.done());
+  EXPECT_EQ(r.calls, 1);
+  EXPECT_EQ(r.got, kSecret);
+}
+
+TEST(PendingDeliveryTest, RejectionReclaimsAndRestores) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  SecretBuffer token = Token();
+  Restorer r;
+  ASSERT_OK_AND_ASSIGN(PendingDelivery p,
+                       StartDelivery(pair.first, token, {}, r.fn()));
+  ReceiveOptions ro;
+  ro.validate = [](absl::Span<const uint8_t>) {
+    return absl::InvalidArgumentError("not today");
+  };
+  EXPECT_FALSE(pair.second.Receive(ro).ok());
+  EXPECT_THAT(p.Check(pair.first), HasErrorKind(ErrorKind::kRejectedByPeer));
+  EXPECT_EQ(r.calls, 1);
+  EXPECT_EQ(r.got, kSecret);
+}
+
+TEST(PendingDeliveryTest, AbandonReclaimsAndReturnsWhy) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  SecretBuffer token = Token();
+  Restorer r;
+  ASSERT_OK_AND_ASSIGN(PendingDelivery p,
+                       StartDelivery(pair.first, token, {}, r.fn()));
+  absl::StatusOr<Delivery> d =
+      p.Abandon(MakeError(ErrorKind::kTimeout, "caller's deadline"));
+  EXPECT_THAT(d, HasErrorKind(ErrorKind::kTimeout));
+  EXPECT_TRUE(p.done());
+  EXPECT_EQ(r.calls, 1);
+  EXPECT_EQ(r.got, kSecret);
+  // The peer's copy is dead.
+  EXPECT_THAT(pair.second.Receive(), HasErrorKind(ErrorKind::kAlreadyConsumed));
+}
+
+TEST(PendingDeliveryTest, AbandonAfterTheImportIsConsumedWithoutAck) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  SecretBuffer token = Token();
+  Restorer r;
+  ASSERT_OK_AND_ASSIGN(PendingDelivery p,
+                       StartDelivery(pair.first, token, {}, r.fn()));
+  absl::StatusOr<::gssx::testing::RawMessage> m =
+      ::gssx::testing::ReceiveRawMessage(pair.second.fd(), 1);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->fds.size(), 1u);
+  ASSERT_TRUE(LatchToken(m->fds[0].get()).ok());
+  EXPECT_THAT(p.Abandon(MakeError(ErrorKind::kTimeout, "deadline")),
+              IsOkAndHolds(Delivery::kConsumedWithoutAck));
+  EXPECT_EQ(r.calls, 0);
+}
+
+// Two deliveries on one channel: checking one reads the other's ack too,
+// and the other still finds it.
+TEST(PendingDeliveryTest, AnswersForOthersAreKept) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  SecretBuffer t1 = Token(), t2 = Token();
+  Restorer r1, r2;
+  ASSERT_OK_AND_ASSIGN(PendingDelivery p1,
+                       StartDelivery(pair.first, t1, {}, r1.fn()));
+  ASSERT_OK_AND_ASSIGN(PendingDelivery p2,
+                       StartDelivery(pair.first, t2, {}, r2.fn()));
+  ASSERT_TRUE(pair.second.Receive().ok());
+  ASSERT_TRUE(pair.second.Receive().ok());
+  EXPECT_THAT(p1.Check(pair.first),
+              IsOkAndHolds(std::optional<Delivery>(Delivery::kAcknowledged)));
+  EXPECT_THAT(p2.Check(pair.first),
+              IsOkAndHolds(std::optional<Delivery>(Delivery::kAcknowledged)));
 }
 
 }  // namespace

@@ -62,6 +62,15 @@ absl::StatusOr<Delivery> HandOffMitContext(transport::Channel& channel,
                                  RestoreInto(ctx));
 }
 
+absl::StatusOr<transport::PendingDelivery> StartMitHandOff(
+    transport::Channel& channel, MitContext& ctx,
+    absl::Span<const int> extra_fds) {
+  absl::StatusOr<transport::SecretBuffer> token = ExportMitContext(ctx);
+  if (!token.ok()) return token.status();
+  return transport::StartDelivery(channel, *token, extra_fds,
+                                  RestoreInto(ctx));
+}
+
 absl::StatusOr<ReceivedMitContext> ReceiveMitContext(
     transport::Channel& channel, const ReceiveMitContextOptions& options) {
   std::optional<MitContext> imported;

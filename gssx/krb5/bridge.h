@@ -69,6 +69,16 @@ absl::StatusOr<Delivery> HandOffMitContext(transport::Channel& channel,
                                            absl::Span<const int> extra_fds,
                                            const HandOffOptions& options = {});
 
+// The non-blocking split of HandOffMitContext, for event loops: exports
+// `ctx` and sends the token without waiting for the ack. Error: nothing
+// was sent and `ctx` holds the context again (as HandOffMitContext's
+// errors). OK: `ctx` is empty until the delivery finishes
+// (transport::PendingDelivery::Check / Abandon); if the token comes back
+// it is re-imported into `ctx`, which must outlive the PendingDelivery.
+absl::StatusOr<transport::PendingDelivery> StartMitHandOff(
+    transport::Channel& channel, MitContext& ctx,
+    absl::Span<const int> extra_fds);
+
 struct ReceivedMitContext {
   MitContext context;
   std::vector<transport::UniqueFd> fds;  // the extra fds, in order sent

@@ -338,6 +338,36 @@ TEST_F(BridgeTest, WorkerDiesBeforeImportContextComesBack) {
   EXPECT_EQ(Text(*pair.acceptor.Unwrap(w)), "still");
 }
 
+// The non-blocking split: send now, finish later.
+TEST_F(BridgeTest, StartedHandOffFinishesWhenTheWorkerAcks) {
+  MitPair pair = Establish();
+  ASSERT_OK_AND_ASSIGN(auto ch, Channel::Pair());
+  ASSERT_OK_AND_ASSIGN(transport::PendingDelivery p,
+                       StartMitHandOff(ch.first, pair.acceptor, {}));
+  EXPECT_FALSE(pair.acceptor.valid());
+  EXPECT_THAT(p.Check(ch.first), IsOkAndHolds(std::nullopt));
+  ASSERT_OK_AND_ASSIGN(ReceivedMitContext r, ReceiveMitContext(ch.second));
+  EXPECT_THAT(p.Check(ch.first),
+              IsOkAndHolds(std::optional<Delivery>(Delivery::kAcknowledged)));
+  EXPECT_FALSE(pair.acceptor.valid());
+  ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> w, pair.initiator.Wrap(Bytes("hi")));
+  EXPECT_EQ(Text(*r.context.Unwrap(w)), "hi");
+}
+
+TEST_F(BridgeTest, AbandonedHandOffGivesTheContextBack) {
+  MitPair pair = Establish();
+  ASSERT_OK_AND_ASSIGN(auto ch, Channel::Pair());
+  ASSERT_OK_AND_ASSIGN(transport::PendingDelivery p,
+                       StartMitHandOff(ch.first, pair.acceptor, {}));
+  EXPECT_THAT(p.Abandon(transport::MakeError(ErrorKind::kTimeout, "late")),
+              HasErrorKind(ErrorKind::kTimeout));
+  ASSERT_TRUE(pair.acceptor.valid());
+  ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> w, pair.initiator.Wrap(Bytes("back")));
+  EXPECT_EQ(Text(*pair.acceptor.Unwrap(w)), "back");
+  EXPECT_THAT(ReceiveMitContext(ch.second),
+              HasErrorKind(ErrorKind::kAlreadyConsumed));
+}
+
 // A worker that rejects the handoff (here: it accepts no extra fds) leaves
 // the token unconsumed: the exporter's context comes back.
 TEST_F(BridgeTest, RejectedHandoffContextComesBack) {

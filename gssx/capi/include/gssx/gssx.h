@@ -201,4 +201,7 @@ OM_uint32 gssx_import_sec_context_fd(OM_uint32 *minor_status, int token_fd,
 } /* extern "C" */
 #endif
 
+/* Channels with a peer policy, timeouts and a pollable fd. */
+#include <gssx/channel_ex.h>
+
 #endif /* GSSX_GSSX_H_ */

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# libgssx-handoff.so's symbols (run by Bazel as :symbol_test):
+#   - it defines no gss_* symbol (those are the application's GSS-API's);
+#   - it exports exactly the functions <gssx/handoff.h> declares, all
+#     gssx_handoff_* / gssx_chan_*, under version GSSX_HANDOFF_1;
+#   - SONAME libgssx-handoff.so.1, and it needs MIT's libgssapi_krb5;
+#   - an application linking it and -lgssapi_krb5 (symbol_app) resolves
+#     every gss_* name the library calls into MIT's library.
+# Usage: symbol_test.sh LIB HEADER APP
+set -euo pipefail
+lib=$1 header=$2 app=$3
+fail() {
+  echo "symbol_test: FAIL: $*" >&2
+  exit 1
+}
+
+defined=$(nm -D --defined-only "$lib" | awk '{print $3}')
+if grep -E '^gss_' <<<"$defined"; then
+  fail "libgssx-handoff.so defines gss_* symbols (above)"
+fi
+bad=$(grep -Ev '^(gssx_handoff_[a-z0-9_]+|gssx_chan_[a-z0-9_]+)@@GSSX_HANDOFF_1$|^GSSX_HANDOFF_1$' <<<"$defined" || true)
+[[ -z $bad ]] || fail "non-public symbols exported: $bad"
+
+exported=$(sed -n 's/@@GSSX_HANDOFF_1$//p' <<<"$defined" | sort -u)
+declared=$(grep -oE '^(OM_uint32|int|void|const char \*)[ ]*(gssx_(handoff|chan)_[a-z0-9_]+)\(' "$header" |
+  grep -oE 'gssx_[a-z0-9_]+' | sort -u)
+[[ -n $declared ]] || fail "no declarations found in $header"
+if [[ $exported != "$declared" ]]; then
+  diff <(echo "$declared") <(echo "$exported") >&2 || true
+  fail "exported functions differ from the declared ones (< declared, > exported)"
+fi
+echo "symbol_test: exports exactly the $(wc -l <<<"$exported") declared functions, no gss_*"
+
+dyn=$(readelf -d "$lib")
+grep -q 'Library soname: \[libgssx-handoff.so.1\]' <<<"$dyn" || fail "SONAME is not libgssx-handoff.so.1"
+grep -q 'Shared library: \[libgssapi_krb5.so.2\]' <<<"$dyn" || fail "does not need libgssapi_krb5.so.2"
+
+used=$(nm -D --undefined-only "$lib" | awk '{print $2}' | sed 's/@.*//' | grep -E '^gss_' | sort -u)
+[[ -n $used ]] || fail "libgssx-handoff.so calls no gss_* function?"
+echo "symbol_test: gss_* names the library calls: $(echo $used)"
+# The app needs the SONAME (libgssx-handoff.so.1); Bazel's runfiles have
+# the library under its target name.
+libdir=$(mktemp -d "${TEST_TMPDIR:-/tmp}/symbol_test.XXXXXX")
+ln -s "$(realpath "$lib")" "$libdir/libgssx-handoff.so.1"
+# shellcheck disable=SC2086  # a word list
+LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$app" $used $exported ||
+  fail "symbol_app failed"
+echo "symbol_test: PASS"

@@ -10,7 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 
@@ -222,6 +225,65 @@ TEST(KeyFileSecurityTest, KeytabReadableByGroupIsRefusedByName) {
   EXPECT_THAT(loaded, HasGssError(ErrorKind::kNoCred, Minor::kKeytabInsecure));
   EXPECT_THAT(loaded.status().message(),
               AllOf(HasSubstr(kt), HasSubstr("mode 0640")));
+}
+
+std::string ProbePath() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
+                      workspace != nullptr ? workspace : "gssx",
+                      "/gssx/env_keytab_probe");
+}
+
+// Copies `from` to `to` with `mode` (as root: setuid root). Empty if it
+// worked, else why not.
+std::string CopyExecutable(const std::string& from, const std::string& to,
+                           mode_t mode) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in.is_open()) return "cannot open " + from;
+  std::ofstream out(to, std::ios::binary);
+  if (!out.is_open()) return "cannot create " + to;
+  out << in.rdbuf();
+  out.close();
+  if (!out) return "cannot write " + to;
+  if (::chown(to.c_str(), 0, 0) != 0) return "chown: " + std::string(std::strerror(errno));
+  if (::chmod(to.c_str(), mode) != 0) return "chmod: " + std::string(std::strerror(errno));
+  return "";
+}
+
+// A setuid-root program run by another user must not take its key file
+// from the caller's environment (secure_getenv): the caller could point
+// GSSX_KEYTAB at a file of its choosing.
+TEST(KeyFileSecurityTest, SetuidProgramIgnoresKeytabEnvironment) {
+  if (!CanSwitchUid()) GTEST_SKIP() << "needs root to run a setuid program as another uid";
+  // Somewhere nobody can reach (TEST_TMPDIR is under /root): /tmp, on a
+  // file system that honours setuid.
+  char dir_template[] = "/tmp/gssx-setuid-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  ASSERT_EQ(::chmod(dir.c_str(), 0755), 0);
+  const std::string probe = dir + "/probe";
+  const std::string copied = CopyExecutable(ProbePath(), probe, 04755);
+  if (!copied.empty()) {
+    ::unlink(probe.c_str());
+    ::rmdir(dir.c_str());
+    FAIL() << copied;
+  }
+  absl::StatusOr<ForkedChild> child = ForkedChild::Start([&] {
+    if (::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) return 10;
+    const std::string env = "GSSX_KEYTAB=" + dir + "/attacker-chosen.kt";
+    char* argv[] = {const_cast<char*>(probe.c_str()), nullptr};
+    char* envp[] = {const_cast<char*>(env.c_str()), nullptr};
+    ::execve(probe.c_str(), argv, envp);
+    return 11;
+  });
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<int> code = child->Wait(kWait);
+  ::unlink(probe.c_str());
+  ::rmdir(dir.c_str());
+  ASSERT_TRUE(code.ok()) << code.status();
+  if (*code == 11) GTEST_SKIP() << "cannot exec a setuid program from /tmp here";
+  EXPECT_EQ(*code, 0) << "the setuid program used the caller's GSSX_KEYTAB";
 }
 
 }  // namespace

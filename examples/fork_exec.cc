@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "examples/handshakes.h"
 #include "examples/privsep.h"
 #include "examples/serve.h"
 #include "examples/server_util.h"
@@ -70,15 +71,20 @@ class Server {
 
   int Run() {
     while (!stopping_) {
-      struct pollfd fds[2] = {{listener_.get(), POLLIN, 0},
-                              {signals_, POLLIN, 0}};
-      if (::poll(fds, 2, -1) < 0) {
+      std::vector<struct pollfd> fds = {{listener_.get(), POLLIN, 0},
+                                        {signals_, POLLIN, 0}};
+      handshakes_.AppendPollFds(&fds);
+      const int timeout = PendingHandshakes::PollTimeoutMs(
+          handshakes_.NextDeadline(), absl::Now());
+      if (::poll(fds.data(), fds.size(), timeout) < 0) {
         if (errno == EINTR) continue;
         Log(kWho, absl::StrCat("poll: ", std::strerror(errno)));
         break;
       }
       if (fds[1].revents & POLLIN) HandleSignals();
-      if (!stopping_ && (fds[0].revents & POLLIN)) AcceptOne();
+      if (stopping_) break;
+      AdvanceHandshakes(absl::MakeConstSpan(fds).subspan(2));
+      if (fds[0].revents & POLLIN) AcceptOne();
     }
     Shutdown();
     return 0;
@@ -117,15 +123,28 @@ class Server {
     sessions_[pid].killed = true;  // reaped by Reap, on SIGCHLD
   }
 
+  // The handshake is not done here: the connection joins handshakes_,
+  // which the poll loop drives (handshakes.h), so that a client that sends
+  // nothing holds up no one else.
   void AcceptOne() {
     UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!client.valid()) return;
-    absl::StatusOr<Context> ctx = AuthenticateClient(cred_, client.get());
-    if (!ctx.ok()) {
+    handshakes_.Add(std::move(client), absl::Now());
+  }
+
+  void AdvanceHandshakes(absl::Span<const struct pollfd> ready) {
+    HandshakeProgress progress = handshakes_.Advance(ready, absl::Now());
+    for (const std::string& why : progress.failures) {
       ++stats_.failures;
-      Log(kWho, absl::StrCat("handshake: ", ctx.status().ToString()));
-      return;
+      Log(kWho, why);
     }
+    for (AuthenticatedClient& c : progress.authenticated) {
+      StartSessionFor(&c.ctx, std::move(c.fd));
+    }
+  }
+
+  // Steps 2-7 for an authenticated connection, with one retry.
+  void StartSessionFor(Context* ctx, UniqueFd client) {
     ++stats_.connections;
     if (options_.verbose) {
       absl::StatusOr<ContextInfo> info = ctx->Inquire();
@@ -253,6 +272,7 @@ class Server {
 
   const ForkExecOptions& options_;
   Credentials cred_;
+  PendingHandshakes handshakes_{&cred_};  // accepted, not yet authenticated
   UniqueFd listener_;
   int signals_;  // the self-pipe (server_util.h owns it)
   bool drop_ = false;

@@ -8,7 +8,8 @@
 // and exits when the client is done.
 //
 // One connection, step by step (privsep.h has the helpers):
-//  1. accept, AuthenticateClient (serve.h).
+//  1. accept; the handshake (serve.h) is driven from the poll loop with the
+//     other pending ones (handshakes.h).
 //  2. socketpair (close-on-exec), SO_PASSCRED on the server's end.
 //  3. fork; the child clears close-on-exec on its end of the pair only and
 //     execs `session --channel_fd=N [--user=NAME]`. Every other fd of the
@@ -39,8 +40,11 @@
 //     channel. If the session dies before importing, the context is
 //     reclaimed and one more session is tried.
 //
-// The server is single-threaded and does one connection's steps 1-7 at a
-// time (a few milliseconds, mostly exec); live sessions run in parallel.
+// The server is single-threaded. Step 1 runs for every pending connection
+// at once from the poll loop (PendingHandshakes, handshakes.h: a client
+// that sends nothing holds up no one; at most kMaxPendingHandshakes, the
+// oldest dropped first); steps 2-7 run for one authenticated connection at
+// a time (a few milliseconds, mostly exec); live sessions run in parallel.
 // Signals: SIGTERM/SIGINT stop it: no new connections, every session gets
 // SIGTERM (it closes its connection and exits), sessions are reaped
 // (SIGKILL after 10 s), the statistics line is logged and written to

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "examples/handshakes.h"
 #include "examples/serve.h"
 #include "examples/server_util.h"
 #include "gssx/context.h"
@@ -137,7 +138,10 @@ class Master {
       }
       const size_t first_served = fds.size();
       for (auto& c : served_) fds.push_back({c.fd.get(), POLLIN, 0});
-      int timeout = -1;
+      const size_t first_handshake = fds.size();
+      handshakes_.AppendPollFds(&fds);
+      int timeout = PendingHandshakes::PollTimeoutMs(handshakes_.NextDeadline(),
+                                                     absl::Now());
       for (auto& w : workers_) {
         if (w.channel->HasQueuedHandoff()) timeout = 0;
       }
@@ -149,7 +153,9 @@ class Master {
       for (size_t i = 0; i < workers_.size(); ++i) {
         HandleWorker(i, fds[2 + 2 * i].revents, fds[3 + 2 * i].revents);
       }
-      ServeReady(absl::MakeConstSpan(fds).subspan(first_served));
+      ServeReady(absl::MakeConstSpan(fds).subspan(first_served,
+                                                  first_handshake - first_served));
+      AdvanceHandshakes(absl::MakeConstSpan(fds).subspan(first_handshake));
       Reap();
       if (fds[0].revents & POLLIN) AcceptOne();
     }
@@ -176,6 +182,7 @@ class Master {
       listener_.Reset();
       workers_.clear();
       pending_.clear();
+      handshakes_.Clear();
       ch->first.Reset();
       ctl->first.Reset();
       absl::StatusOr<Channel> channel = Channel::Open(std::move(ch->second));
@@ -292,22 +299,30 @@ class Master {
     for (size_t i = workers_.size(); i < before && !stopping_; ++i) Spawn();
   }
 
+  // The handshake is not done here: the connection joins handshakes_,
+  // which the poll loop drives (handshakes.h), so that a client that sends
+  // nothing holds up no one else.
   void AcceptOne() {
     UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!client.valid()) return;
-    absl::StatusOr<Context> ctx = AuthenticateClient(cred_, client.get());
-    if (!ctx.ok()) {
+    handshakes_.Add(std::move(client), absl::Now());
+  }
+
+  void AdvanceHandshakes(absl::Span<const struct pollfd> ready) {
+    HandshakeProgress progress = handshakes_.Advance(ready, absl::Now());
+    for (const std::string& why : progress.failures) {
       ++stats_.failures;
-      Log("master", absl::StrCat("handshake: ", ctx.status().ToString()));
-      return;
+      Log("master", why);
     }
-    ++stats_.connections;
-    if (options_.verbose) {
-      absl::StatusOr<ContextInfo> info = ctx->Inquire();
-      Log("master", absl::StrCat("authenticated ",
-                                 info.ok() ? info->source.identity() : "?"));
+    for (AuthenticatedClient& c : progress.authenticated) {
+      ++stats_.connections;
+      if (options_.verbose) {
+        absl::StatusOr<ContextInfo> info = c.ctx.Inquire();
+        Log("master", absl::StrCat("authenticated ",
+                                   info.ok() ? info->source.identity() : "?"));
+      }
+      pending_.push_back(Conn{std::move(c.ctx), std::move(c.fd)});
     }
-    pending_.push_back(Conn{std::move(*ctx), std::move(client)});
   }
 
   // workers = 0: the master answers requests itself, with the same
@@ -421,6 +436,7 @@ class Master {
 
   const PreforkOptions& options_;
   Credentials cred_;
+  PendingHandshakes handshakes_{&cred_};  // accepted, not yet authenticated
   UniqueFd listener_;
   int signals_;  // the self-pipe (server_util.h owns it)
   std::vector<Worker> workers_;

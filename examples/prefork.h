@@ -3,8 +3,10 @@
 // The master listens (TCP on loopback, or a Unix path), pre-forks N
 // workers, each connected to it by a transport::Channel (plus a tiny
 // control socket on which an idle worker says "ready"). For each client it
-// accepts, the master runs the GSS handshake (framed tokens, frame.h),
-// sends one wrapped welcome message, and hands the client socket and the
+// accepts, the master runs the GSS handshake (framed tokens, frame.h) from
+// its poll loop, beside the other pending ones (handshakes.h: a client that
+// sends nothing holds up no one), sends one wrapped welcome message, and
+// hands the client socket and the
 // established context to an idle worker in one message
 // (gssx::HandOffContext). The worker serves wrapped request/response frames
 // whose sequence numbers continue from the master's. If a worker dies

@@ -13,7 +13,12 @@ namespace gssx::examples {
 absl::StatusOr<Context> AuthenticateClient(const Credentials& cred, int client) {
   absl::StatusOr<std::vector<uint8_t>> init = ReadFrame(client, kHandshakeTimeout);
   if (!init.ok()) return init.status();
-  absl::StatusOr<HandshakeStep> acc = Context::Accept(cred, *init);
+  return AnswerClient(cred, client, *init);
+}
+
+absl::StatusOr<Context> AnswerClient(const Credentials& cred, int client,
+                                     const std::vector<uint8_t>& init) {
+  absl::StatusOr<HandshakeStep> acc = Context::Accept(cred, init);
   if (!acc.ok()) return acc.status();
   if (absl::Status s = WriteFrame(client, acc->output_token); !s.ok()) return s;
   // One message from the authenticating process, so that whoever serves

@@ -22,6 +22,9 @@
 #ifndef GSSX_EXAMPLES_SERVE_H_
 #define GSSX_EXAMPLES_SERVE_H_
 
+#include <cstdint>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -37,7 +40,16 @@ inline constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
 // the frame errors (NotFound if the client closed first, DeadlineExceeded
 // after kHandshakeTimeout), Context::Accept's (an untrusted client, a
 // defective token...), write errors.
+// Blocks for up to kHandshakeTimeout: a server loop must not call it (one
+// idle client would stall every other); servers drive handshakes with
+// PendingHandshakes (handshakes.h), which calls AnswerClient.
 absl::StatusOr<Context> AuthenticateClient(const Credentials& cred, int client);
+
+// Step 1 once the client's init token (`init`, its first frame) has been
+// read: Context::Accept, then the accept token and the wrapped welcome are
+// written to `client`. Errors as AuthenticateClient, less the read's.
+absl::StatusOr<Context> AnswerClient(const Credentials& cred, int client,
+                                     const std::vector<uint8_t>& init);
 
 // How long a request frame, once begun, may take to arrive in full.
 inline constexpr absl::Duration kRequestTimeout = absl::Seconds(30);

@@ -49,7 +49,10 @@ absl::Status AsFileError(absl::Status s, size_t line_number) {
 
 std::string PathOrEnv(const std::string& path, const char* variable) {
   if (!path.empty()) return path;
-  const char* value = std::getenv(variable);
+  // secure_getenv: in a setuid or file-capability program the caller does
+  // not choose our key files (nothing is read then; an explicit path is
+  // needed).
+  const char* value = ::secure_getenv(variable);
   return value != nullptr ? std::string(value) : std::string();
 }
 

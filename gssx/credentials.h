@@ -20,7 +20,11 @@
 // "<identity> <base64 of the 32-byte key>", '#' comments and blank lines
 // ignored. A keytab is refused (kNoCred / kKeytabInsecure) if its mode
 // gives group or others any access; a trust file is refused (kNoCred /
-// kTrustInsecure) if group or others may write it. A name may appear once
+// kTrustInsecure) if group or others may write it. Either is refused the
+// same way if it is owned by anyone but this process's effective uid or
+// root, or if a directory above it is not owned by us or root or is
+// writable by group or others without being sticky (the message names the
+// file or directory). A name may appear once
 // per file (kDefectiveCredential / kDuplicateIdentity otherwise). Make both
 // with `gssx keygen` (gssx/keygen.h).
 //
@@ -129,12 +133,13 @@ struct AcquireOptions {
   // Credential lifetime from now. Zero or infinite: no expiry (keys in a
   // keytab do not expire). Contexts never outlive their credential.
   absl::Duration lifetime = absl::ZeroDuration();
-  // Acquire() only. Empty: $GSSX_KEYTAB; if that is unset too, kNoCred /
+  // Acquire() only. Empty: $GSSX_KEYTAB (read with secure_getenv: ignored
+  // in a setuid or file-capability program); if that is unset too, kNoCred /
   // kNoKeytab.
   std::string keytab_path;
-  // Acquire() only. Empty: $GSSX_TRUST; if that is unset too, nobody is
-  // trusted (every handshake fails with kBadName / kUnknownTarget or
-  // kUnauthorized / kUntrustedInitiator).
+  // Acquire() only. Empty: $GSSX_TRUST (secure_getenv); if that is unset
+  // too, nobody is trusted (every handshake fails with kBadName /
+  // kUnknownTarget or kUnauthorized / kUntrustedInitiator).
   std::string trust_path;
   // The clock that starts `lifetime`; nullptr: Clock::Real().
   const Clock* clock = nullptr;

@@ -34,6 +34,15 @@ absl::StatusOr<LockedFile> OpenLocked(const std::string& path,
   const mode_t mode = kind == KeyFileKind::kKeytab ? 0600 : 0644;
   const int flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
   LockedFile file;
+  // Before creating anything: the directory must be one that only we (or
+  // root) can change, else someone else could swap the file under us.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? std::string(".")
+                          : slash == 0               ? std::string("/")
+                                                     : path.substr(0, slash);
+  if (absl::Status s = internal::CheckKeyFileDirectory(dir, kind); !s.ok()) {
+    return s;
+  }
   bool created = true;
   int fd = ::open(path.c_str(), flags | O_CREAT | O_EXCL, mode);
   int e = errno;
@@ -60,7 +69,7 @@ absl::StatusOr<LockedFile> OpenLocked(const std::string& path,
   } while (r != 0 && errno == EINTR);
   if (r != 0) return OsError(errno, "flock");
   absl::StatusOr<SecretBuffer> contents =
-      internal::ReadKeyFileFd(file.fd.get(), kind);
+      internal::ReadKeyFileFd(file.fd.get(), path, kind);
   if (!contents.ok()) return contents.status();
   file.contents = *std::move(contents);
   return file;

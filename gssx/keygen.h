@@ -6,11 +6,17 @@
 //   // trust:  "http@web1 <base64 public key>" appended
 //   std::cout << r->trust_line;   // the same line, to hand to peers
 //
-// The keytab is created with mode 0600 if missing (exactly 0600, whatever
-// the umask). An existing keytab that group or others can access is
-// refused (kNoCred / kKeytabInsecure) and left alone; so is an existing
-// trust file that group or others can write (kNoCred / kTrustInsecure); a
-// new trust file gets mode 0644. Both files are locked (flock) while being
+// The keytab is created with mode 0600 if missing (O_CREAT | O_EXCL,
+// exactly 0600 whatever the umask); a new trust file gets mode 0644.
+// Refused and left alone (kNoCred / kKeytabInsecure or kTrustInsecure, the
+// message naming the file or directory and the reason): an existing file
+// owned by anyone but this process's effective uid or root (in a sticky
+// world-writable directory, another user could have made it first), a
+// keytab that group or others can access, a trust file that group or
+// others can write, and a file in a directory (or below one) that is not
+// owned by us or root, or that group or others can write unless it is
+// sticky — internal/key_files.h CheckKeyFile, the same check that loading
+// a keytab or trust file makes. Both files are locked (flock) while being
 // checked and appended to, must parse (kDefectiveCredential otherwise), and
 // must not already hold the name (kDuplicateElement / kDuplicateIdentity);
 // nothing is written unless every check passes. Symbolic links are refused

@@ -204,8 +204,9 @@ absl::string_view DescribeMinor(Minor minor) {
       return "No keytab was given and GSSX_KEYTAB is not set.";
     case Minor::kKeytabUnreadable: return "The keytab cannot be read.";
     case Minor::kKeytabInsecure:
-      return "The keytab is accessible by group or others (mode must be "
-             "0600 or stricter).";
+      return "The keytab is not safe: accessible by group or others (mode "
+             "must be 0600 or stricter), owned by another user, or in a "
+             "directory another user can change.";
     case Minor::kKeytabMalformed: return "The keytab is malformed.";
     case Minor::kIdentityNotFound:
       return "The keytab holds no identity of that name.";
@@ -213,7 +214,9 @@ absl::string_view DescribeMinor(Minor minor) {
       return "That identity is already present.";
     case Minor::kTrustUnreadable: return "The trust file cannot be read.";
     case Minor::kTrustInsecure:
-      return "The trust file is writable by group or others.";
+      return "The trust file is not safe: writable by group or others, "
+             "owned by another user, or in a directory another user can "
+             "change.";
     case Minor::kTrustMalformed: return "The trust file is malformed.";
     case Minor::kNoIdentity: return "The keytab holds no identity.";
     case Minor::kExportTokenMalformed:

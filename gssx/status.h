@@ -124,12 +124,12 @@ enum class Minor : uint32_t {
   // Credentials.
   kNoKeytab = kMinorBase + 80,         // no path given and GSSX_KEYTAB unset
   kKeytabUnreadable = kMinorBase + 81,
-  kKeytabInsecure = kMinorBase + 82,   // group- or world-accessible
+  kKeytabInsecure = kMinorBase + 82,   // group/world-accessible, not ours
   kKeytabMalformed = kMinorBase + 83,
   kIdentityNotFound = kMinorBase + 84,
   kDuplicateIdentity = kMinorBase + 85,
   kTrustUnreadable = kMinorBase + 86,
-  kTrustInsecure = kMinorBase + 87,    // group- or world-writable
+  kTrustInsecure = kMinorBase + 87,    // group/world-writable, not ours
   kTrustMalformed = kMinorBase + 88,
   kNoIdentity = kMinorBase + 89,       // the keytab holds no identity
   // Export tokens.

@@ -98,8 +98,9 @@ TEST(StatusTest, EveryCodeHasASentence) {
     EXPECT_FALSE(text.empty());
   }
   EXPECT_EQ(DescribeMinorStatus(static_cast<uint32_t>(Minor::kKeytabInsecure)),
-            "The keytab is accessible by group or others (mode must be 0600 "
-            "or stricter).");
+            "The keytab is not safe: accessible by group or others (mode "
+            "must be 0600 or stricter), owned by another user, or in a "
+            "directory another user can change.");
   EXPECT_THAT(DescribeMinorStatus(0x7fffffff), ::testing::HasSubstr("Unknown"));
 }
 

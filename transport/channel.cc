@@ -157,6 +157,11 @@ void Handoff::Resolve() {
   key_.Clear();
 }
 
+void Handoff::DetachFromChannel() {
+  if (auto ledger = ledger_.lock()) ledger->answers.erase(expect_.id);
+  ledger_.reset();
+}
+
 absl::StatusOr<SecretBuffer> Handoff::Reclaim() {
   if (resolved()) {
     return MakeError(ErrorKind::kBadArgument, "handoff already resolved");

@@ -102,6 +102,11 @@ class Handoff {
   // failure (kOs: ENOMEM, EINTR...) leaves it unresolved, to try again.
   absl::StatusOr<SecretBuffer> Reclaim();
 
+  // Forgets the Channel (drops its pending-ack entry, on this thread); the
+  // right to reclaim stays. After this the Handoff may be moved to, and
+  // reclaimed on, another thread (ReclaimWithin, deliver.h).
+  void DetachFromChannel();
+
  private:
   friend class Channel;
   void Resolve();

@@ -1,10 +1,17 @@
 #include "transport/deliver.h"
 
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "transport/errors.h"
 
 namespace gssx::transport {
@@ -13,6 +20,27 @@ namespace {
 constexpr int kReclaimRetries = 3;
 constexpr absl::Duration kReclaimRetryPause = absl::Milliseconds(1);
 
+std::atomic<int> running_reclaims{0};
+
+absl::StatusOr<SecretBuffer> ReclaimWithRetries(Handoff& handoff) {
+  absl::StatusOr<SecretBuffer> back = handoff.Reclaim();
+  for (int retry = 0; retry < kReclaimRetries && !handoff.resolved(); ++retry) {
+    absl::SleepFor(kReclaimRetryPause);
+    back = handoff.Reclaim();
+  }
+  return back;
+}
+
+// What the helper thread and the waiting caller share. std::mutex and
+// std::condition_variable, which ThreadSanitizer sees (Debian's Abseil is
+// uninstrumented, and testing/tsan does not cover absl::Mutex::Await).
+struct ReclaimJob {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;                     // guarded by mu
+  absl::StatusOr<SecretBuffer> result;   // guarded by mu
+};
+
 // `why` the handoff failed, unless restoring failed: then that.
 absl::Status RestoreOr(const RestoreFn& restore, const SecretBuffer& token,
                        absl::Status why) {
@@ -20,29 +48,72 @@ absl::Status RestoreOr(const RestoreFn& restore, const SecretBuffer& token,
   return restored.ok() ? why : restored;
 }
 
+}  // namespace
+
+int RunningReclaims() { return running_reclaims.load(); }
+
+absl::StatusOr<SecretBuffer> ReclaimWithin(Handoff handoff,
+                                           absl::Duration bound) {
+  if (handoff.resolved()) return handoff.Reclaim();  // its kBadArgument
+  // The ack ledger belongs to the channel's thread: leave it here.
+  handoff.DetachFromChannel();
+  auto job = std::make_shared<ReclaimJob>();
+  auto shared = std::make_shared<Handoff>(std::move(handoff));
+  try {
+    running_reclaims.fetch_add(1);
+    std::thread([job, shared]() mutable {
+      absl::StatusOr<SecretBuffer> back = ReclaimWithRetries(*shared);
+      // The memfd copy and the key go before the caller hears (with its
+      // reference dropped below, this is the last one).
+      shared.reset();
+      running_reclaims.fetch_sub(1);
+      std::lock_guard<std::mutex> lock(job->mu);
+      job->result = std::move(back);
+      job->done = true;
+      job->cv.notify_all();
+    }).detach();
+  } catch (const std::system_error&) {
+    // No thread to be had (EAGAIN): the loop waits, as it always did.
+    running_reclaims.fetch_sub(1);
+    return ReclaimWithRetries(*shared);
+  }
+  shared.reset();
+  std::unique_lock<std::mutex> lock(job->mu);
+  if (!job->cv.wait_for(lock, absl::ToChronoNanoseconds(bound),
+                        [&job] { return job->done; })) {
+    return MakeError(
+        ErrorKind::kTimeout,
+        absl::StrCat("reclaim still blocked in the kernel after ",
+                     absl::FormatDuration(bound),
+                     " (a peer stalling a write to the token memfd?); it "
+                     "goes on in the background: the token is imported at "
+                     "most once, possibly never"));
+  }
+  return std::move(job->result);
+}
+
+namespace {
+
 // After an unacknowledged send (`acked` says why): takes the token back
-// and restores it.
+// through the latch — off this thread, bounded by `bound` (ReclaimWithin:
+// the latch can stall in the kernel), with a few retries of a transient
+// failure (ENOMEM...) — and restores it. `sent` is resolved afterwards,
+// whatever happened.
 absl::StatusOr<Delivery> ReclaimAndRestore(Handoff& sent,
                                            const RestoreFn& restore,
-                                           absl::Status acked) {
-  // A transient failure (ENOMEM...) leaves the handoff unresolved: try a
-  // few more times before giving up the right to reclaim.
-  absl::StatusOr<SecretBuffer> back = sent.Reclaim();
-  for (int retry = 0; retry < kReclaimRetries && !sent.resolved(); ++retry) {
-    absl::SleepFor(kReclaimRetryPause);
-    back = sent.Reclaim();
-  }
+                                           absl::Status acked,
+                                           absl::Duration bound) {
+  absl::StatusOr<SecretBuffer> back = ReclaimWithin(std::move(sent), bound);
   if (back.ok()) return RestoreOr(restore, *back, acked);
   if (IsError(back.status(), ErrorKind::kAlreadyConsumed)) {
     return Delivery::kConsumedWithoutAck;
   }
   // Still failing: the outcome is unknown (the importer may yet import
-  // the token, or nobody will). The handoff dies with `sent`.
+  // the token, or nobody will). The handoff died with the reclaim.
   // (Same kind and errno as the reclaim's error.)
   const std::string message =
       absl::StrCat("handoff outcome unknown (", acked.message(),
                    "; reclaim failed: ", back.status().message(), ")");
-  sent = Handoff();
   if (KindOf(back.status()) == ErrorKind::kNone) {
     return absl::Status(back.status().code(), message);
   }
@@ -64,7 +135,7 @@ absl::StatusOr<Delivery> DeliverToken(Channel& channel, SecretBuffer& token,
   if (options.after_send) options.after_send();
   absl::Status acked = channel.AwaitAck(*sent, options.ack_timeout);
   if (acked.ok()) return Delivery::kAcknowledged;
-  return ReclaimAndRestore(*sent, restore, acked);
+  return ReclaimAndRestore(*sent, restore, acked, options.reclaim_timeout);
 }
 
 absl::StatusOr<PendingDelivery> StartDelivery(Channel& channel,
@@ -85,7 +156,8 @@ absl::StatusOr<std::optional<Delivery>> PendingDelivery::Check(
   absl::Status acked = channel.AwaitAck(handoff_, absl::ZeroDuration());
   if (acked.ok()) return Delivery::kAcknowledged;
   if (IsError(acked, ErrorKind::kTimeout)) return std::nullopt;
-  absl::StatusOr<Delivery> d = ReclaimAndRestore(handoff_, restore_, acked);
+  absl::StatusOr<Delivery> d = ReclaimAndRestore(
+      handoff_, restore_, acked, DeliverOptions().reclaim_timeout);
   if (!d.ok()) return d.status();
   return *d;
 }
@@ -94,7 +166,8 @@ absl::StatusOr<Delivery> PendingDelivery::Abandon(absl::Status why) {
   if (done()) {
     return MakeError(ErrorKind::kBadArgument, "delivery already finished");
   }
-  return ReclaimAndRestore(handoff_, restore_, std::move(why));
+  return ReclaimAndRestore(handoff_, restore_, std::move(why),
+                           DeliverOptions().reclaim_timeout);
 }
 
 }  // namespace gssx::transport

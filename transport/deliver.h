@@ -45,6 +45,12 @@ struct DeliverOptions {
   // Called once the message is on its way, before waiting for the ack: a
   // seam for fault drills (e.g. killing the importer mid-handoff).
   std::function<void()> after_send;
+  // How long the reclaim may take. It runs on a helper thread
+  // (ReclaimWithin): on kernels before about 6.14 the latch can wait,
+  // uninterruptibly, for a peer that stalls a write() to the memfd
+  // (transport/README.md, "Kernel note"), and the caller's event loop
+  // must not wait with it.
+  absl::Duration reclaim_timeout = absl::Seconds(5);
 };
 
 // Rebuilds the caller's object from a token that came back (or never
@@ -61,7 +67,25 @@ using RestoreFn = std::function<absl::Status(const SecretBuffer& token)>;
 // kRejectedByPeer, kTimeout, ...) — or, if the reclaim itself keeps
 // failing (kOs, e.g. ENOMEM, after a few retries), its error with
 // "outcome unknown": `restore` was not called, and the importer may still
-// import the token.
+// import the token; or kTimeout with "outcome unknown" if the reclaim did
+// not finish within reclaim_timeout (see ReclaimWithin: the token is then
+// imported at most once, possibly never).
+// Reclaims `handoff` (Handoff::Reclaim, retried a few times on transient
+// errors) on a helper thread and waits for it at most `bound`. Its answer
+// if it came in time. Otherwise kTimeout: the latch is stuck in the kernel
+// (an uninterruptible wait, which no signal or close ends — see the kernel
+// note in transport/README.md); the helper thread keeps the handoff and
+// finishes when the kernel lets it, then wipes what it reclaimed. Exactly-
+// once still holds: whichever of the helper's latch and an importer's
+// comes first wins, so the token is imported at most once — and may be
+// lost to both sides. If no thread can be started, reclaims inline.
+absl::StatusOr<SecretBuffer> ReclaimWithin(Handoff handoff,
+                                           absl::Duration bound);
+
+// How many ReclaimWithin helper threads are still running (reclaims that
+// outlived their bound, or are about to finish).
+int RunningReclaims();
+
 absl::StatusOr<Delivery> DeliverToken(Channel& channel, SecretBuffer& token,
                                       absl::Span<const int> extra_fds,
                                       const DeliverOptions& options,

@@ -5,11 +5,20 @@
 //
 // A peer is allowed when its uid is in the uid list or its gid in the gid
 // list. Copyable value type; thread-compatible.
+//
+// The overflow uid and gid (/proc/sys/kernel/overflowuid, overflowgid;
+// 65534 by default) are what SO_PEERCRED reports for a peer whose ids
+// cannot be mapped into our user namespace: any host user looks like that
+// to a process in a user namespace. They are admitted only when listed
+// explicitly (AllowUid / AllowGid); SameUid() never admits them, so a
+// process whose own effective uid is the overflow uid admits no one with
+// the default policy (Describe() says why).
 #ifndef GSSX_TRANSPORT_PEER_H_
 #define GSSX_TRANSPORT_PEER_H_
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,9 +33,15 @@ struct PeerCredentials {
   bool has_pidfd = false;
 };
 
+// The kernel's overflow uid / gid (read once from /proc/sys/kernel; 65534
+// if unreadable).
+uid_t OverflowUid();
+gid_t OverflowGid();
+
 class PeerPolicy {
  public:
-  // Allows peers whose uid is this process's effective uid.
+  // Allows peers whose uid is this process's effective uid, unless that is
+  // the overflow uid (see above).
   static PeerPolicy SameUid();
   // Allows no one until AllowUid/AllowGid add to it.
   static PeerPolicy Nobody() { return PeerPolicy(); }
@@ -35,10 +50,12 @@ class PeerPolicy {
   PeerPolicy& AllowGid(gid_t gid);
 
   bool Allows(const PeerCredentials& peer) const;
-  // "uids {1000} gids {}", for error messages.
+  // "uids {1000} gids {}", for error messages (with the reason when the
+  // same-uid entry is void because we run as the overflow uid).
   std::string Describe() const;
 
  private:
+  std::optional<uid_t> same_uid_;  // SameUid(): our euid, never overflow
   std::vector<uid_t> uids_;
   std::vector<gid_t> gids_;
 };

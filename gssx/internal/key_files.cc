@@ -6,7 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -32,35 +35,127 @@ absl::string_view What(KeyFileKind kind) {
 
 bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
+absl::Status Insecure(KeyFileKind kind, const std::string& message) {
+  return MakeError(ErrorKind::kNoCred,
+                   kind == KeyFileKind::kKeytab ? Minor::kKeytabInsecure
+                                                : Minor::kTrustInsecure,
+                   message);
+}
+
+// Where the open file `fd` is: /proc/self/fd/N, else `path` resolved with
+// realpath. Empty if neither works.
+std::string PathOfFd(int fd, const std::string& path) {
+  const std::string link = absl::StrCat("/proc/self/fd/", fd);
+  char target[PATH_MAX];
+  const ssize_t n = ::readlink(link.c_str(), target, sizeof target);
+  if (n > 0 && static_cast<size_t>(n) < sizeof target && target[0] == '/') {
+    return std::string(target, static_cast<size_t>(n));
+  }
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) return std::string();
+  std::string out(resolved);
+  std::free(resolved);
+  return out;
+}
+
+// `dir` (absolute, no symbolic links) and every directory above it: owned
+// by the effective uid or root, and not writable by group or others
+// unless sticky (OpenSSH's secure-path rule, with /tmp-like directories
+// allowed: there only an entry's owner can rename or remove it, and the
+// entry below — file or directory — is checked to be ours or root's).
+absl::Status CheckDirectories(std::string dir, KeyFileKind kind) {
+  const uid_t euid = ::geteuid();
+  for (;;) {
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0) {
+      const int e = errno;
+      return Insecure(kind, absl::StrCat("gssx: cannot check the directory ",
+                                         dir, " above the ", What(kind), ": ",
+                                         std::strerror(e)));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      return Insecure(kind, absl::StrCat("gssx: ", dir, " above the ",
+                                         What(kind), " is not a directory"));
+    }
+    if (st.st_uid != euid && st.st_uid != 0) {
+      return Insecure(
+          kind, absl::StrCat("gssx: the directory ", dir, " above the ",
+                             What(kind), " is owned by uid ", st.st_uid,
+                             ", not by uid ", euid, " (this process) or root"));
+    }
+    if ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0) {
+      return Insecure(
+          kind,
+          absl::StrFormat("gssx: the directory %s above the %s has mode %04o: "
+                          "writable by group or others and not sticky, so "
+                          "they could replace the file",
+                          dir, What(kind), st.st_mode & 07777));
+    }
+    if (dir == "/") return absl::OkStatus();
+    const size_t slash = dir.rfind('/');
+    if (slash == std::string::npos) {
+      return Insecure(kind, absl::StrCat("gssx: ", dir, " is not absolute"));
+    }
+    dir = slash == 0 ? std::string("/") : dir.substr(0, slash);
+  }
+}
+
 }  // namespace
 
-absl::Status CheckKeyFileMode(int fd, KeyFileKind kind) {
+absl::Status CheckKeyFileDirectory(const std::string& dir, KeyFileKind kind) {
+  char* resolved = ::realpath(dir.c_str(), nullptr);
+  if (resolved == nullptr) {
+    const int e = errno;
+    return Insecure(kind, absl::StrCat("gssx: cannot check the directory ",
+                                       dir, " of the ", What(kind), ": ",
+                                       std::strerror(e)));
+  }
+  std::string path(resolved);
+  std::free(resolved);
+  return CheckDirectories(std::move(path), kind);
+}
+
+absl::Status CheckKeyFile(int fd, const std::string& path, KeyFileKind kind) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return OsError(errno, "fstat");
   if (!S_ISREG(st.st_mode)) {
     return MakeError(ErrorKind::kNoCred, UnreadableMinor(kind),
-                     absl::StrCat("gssx: the ", What(kind),
+                     absl::StrCat("gssx: the ", What(kind), " ", path,
                                   " is not a regular file"));
   }
+  const uid_t euid = ::geteuid();
+  if (st.st_uid != euid && st.st_uid != 0) {
+    return Insecure(
+        kind, absl::StrCat("gssx: the ", What(kind), " ", path,
+                           " is owned by uid ", st.st_uid, ", not by uid ",
+                           euid, " (this process) or root; refusing to trust "
+                           "a file another user controls"));
+  }
   if (kind == KeyFileKind::kKeytab && (st.st_mode & 077) != 0) {
-    return MakeError(
-        ErrorKind::kNoCred, Minor::kKeytabInsecure,
-        absl::StrFormat("gssx: the keytab has mode %04o; it must not be "
-                        "accessible by group or others (chmod 600)",
-                        st.st_mode & 0777));
+    return Insecure(
+        kind, absl::StrFormat("gssx: the keytab %s has mode %04o; it must not "
+                              "be accessible by group or others (chmod 600)",
+                              path, st.st_mode & 0777));
   }
   if (kind == KeyFileKind::kTrust && (st.st_mode & 022) != 0) {
-    return MakeError(
-        ErrorKind::kNoCred, Minor::kTrustInsecure,
-        absl::StrFormat("gssx: the trust file has mode %04o; it must not be "
-                        "writable by group or others",
-                        st.st_mode & 0777));
+    return Insecure(
+        kind, absl::StrFormat("gssx: the trust file %s has mode %04o; it must "
+                              "not be writable by group or others",
+                              path, st.st_mode & 0777));
   }
-  return absl::OkStatus();
+  std::string where = PathOfFd(fd, path);
+  if (where.empty()) {
+    return Insecure(kind, absl::StrCat("gssx: cannot tell which directory the ",
+                                       What(kind), " ", path, " is in"));
+  }
+  const size_t slash = where.rfind('/');
+  where = slash == 0 ? std::string("/") : where.substr(0, slash);
+  return CheckDirectories(std::move(where), kind);
 }
 
-absl::StatusOr<SecretBuffer> ReadKeyFileFd(int fd, KeyFileKind kind) {
-  if (absl::Status s = CheckKeyFileMode(fd, kind); !s.ok()) return s;
+absl::StatusOr<SecretBuffer> ReadKeyFileFd(int fd, const std::string& path,
+                                           KeyFileKind kind) {
+  if (absl::Status s = CheckKeyFile(fd, path, kind); !s.ok()) return s;
   struct stat st;
   if (::fstat(fd, &st) != 0) return OsError(errno, "fstat");
   if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > kMaxKeyFileSize) {
@@ -102,7 +197,7 @@ absl::StatusOr<SecretBuffer> ReadKeyFile(const std::string& path,
                      absl::StrCat("gssx: cannot open the ", What(kind), " ",
                                   path, ": ", std::strerror(e)));
   }
-  return ReadKeyFileFd(fd.get(), kind);
+  return ReadKeyFileFd(fd.get(), path, kind);
 }
 
 absl::Status ForEachKeyLine(

@@ -33,13 +33,30 @@ enum class KeyFileKind {
   kTrust,   // refused if group- or world-writable (mode & 022)
 };
 
-// Checks an open file's type and mode for `kind`: kNoCred / kKeytabInsecure
-// or kTrustInsecure, kNoCred / k*Unreadable for a non-regular file.
-absl::Status CheckKeyFileMode(int fd, KeyFileKind kind);
+// Checks an open key file before anything in it is believed:
+//  - a regular file (kNoCred / k*Unreadable otherwise);
+//  - owned by this process's effective uid or by root;
+//  - a keytab not accessible by group or others (mode & 077), a trust file
+//    not writable by them (mode & 022);
+//  - every directory above it, up to "/", owned by the effective uid or
+//    root, and not writable by group or others unless it is sticky (like
+//    /tmp: then only the owner of an entry can rename or remove it, and
+//    the entry below it is checked to be ours or root's). The path checked
+//    is where the open file really is (/proc/self/fd), else `path` made
+//    absolute with realpath.
+// Failures are kNoCred with kKeytabInsecure / kTrustInsecure, and the
+// message names the file or directory and the reason.
+absl::Status CheckKeyFile(int fd, const std::string& path, KeyFileKind kind);
 
-// Reads all of the open file `fd` from offset 0 (pread) into locked memory,
-// after CheckKeyFileMode. kDefectiveCredential if over kMaxKeyFileSize.
+// The directory part of the check above alone, for `dir` (made absolute
+// with realpath): what keygen checks before it creates a file there.
+absl::Status CheckKeyFileDirectory(const std::string& dir, KeyFileKind kind);
+
+// Reads all of the open file `fd` (opened from `path`) from offset 0
+// (pread) into locked memory, after CheckKeyFile. kDefectiveCredential if
+// over kMaxKeyFileSize.
 absl::StatusOr<transport::SecretBuffer> ReadKeyFileFd(int fd,
+                                                      const std::string& path,
                                                       KeyFileKind kind);
 // Opens `path` read-only (close-on-exec) and reads it as above. kNoCred /
 // k*Unreadable if it cannot be opened.

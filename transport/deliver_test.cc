@@ -175,8 +175,9 @@ TEST_P(ReclaimFailureTest, TransientReclaimFailureIsRetried) {
   DeliverOptions options;
   options.ack_timeout = absl::Milliseconds(10);  // nobody answers
   g_failures = 1;
+  const internal::Syscalls table = Faulty();  // outlives `scoped`
   {
-    internal::ScopedSyscalls scoped(Faulty());
+    internal::ScopedSyscalls scoped(table);
     EXPECT_THAT(DeliverToken(pair.first, token, {}, options, r.fn()),
                 HasErrorKind(ErrorKind::kTimeout));
   }
@@ -192,9 +193,10 @@ TEST_P(ReclaimFailureTest, PersistentReclaimFailureSaysOutcomeUnknown) {
   DeliverOptions options;
   options.ack_timeout = absl::Milliseconds(10);
   g_failures = 1000;
+  const internal::Syscalls table = Faulty();  // outlives `scoped`
   absl::StatusOr<Delivery> d;
   {
-    internal::ScopedSyscalls scoped(Faulty());
+    internal::ScopedSyscalls scoped(table);
     d = DeliverToken(pair.first, token, {}, options, r.fn());
   }
   g_failures = 0;

@@ -11,7 +11,9 @@
 //      context (exported from an established pair of test contexts; its
 //      size is printed)
 //   6. full Channel handoff of that exported context with ack
-// Each case runs with both processes pinned to one CPU, then unpinned.
+// Each case runs with both processes pinned to one CPU, then unpinned, in
+// --blocks turns (case 1, 2, ..., 6, then case 1 again...), each turn a
+// fresh pair of processes with its own warm-up.
 // The last two lines are the ratios the project's goals are stated in:
 // handoff/floor pinned at 4 KiB (3/2) and at the context's size (6/5).
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -43,6 +46,11 @@
 ABSL_FLAG(int, rounds, 20000, "measured round trips per case and mode");
 ABSL_FLAG(int, warmup, 1000, "unmeasured round trips before measuring");
 ABSL_FLAG(int, cpu, 0, "CPU to pin both processes to in pinned mode");
+ABSL_FLAG(int, blocks, 5,
+          "each case and mode runs in this many blocks of rounds/blocks "
+          "round trips, the cases taking turns block by block, so that load "
+          "from other processes falls on every case alike; the median is "
+          "over all the blocks' samples");
 ABSL_FLAG(int, only, 0, "run only case N (1-6), for profiling; 0 runs all");
 
 namespace gssx::transport {
@@ -124,7 +132,10 @@ void Pin(bool pinned) {
   }
 }
 
-Stats RunCase(const Case& c, bool pinned) {
+// One block of a case: `rounds` measured round trips (after `warmup`),
+// appended to `us`.
+void RunCase(const Case& c, bool pinned, int warmup, int rounds,
+             std::vector<double>& us) {
   Pin(pinned);
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) Die("socketpair");
@@ -136,10 +147,6 @@ Stats RunCase(const Case& c, bool pinned) {
     _exit(0);
   }
   close(sv[1]);
-  const int warmup = absl::GetFlag(FLAGS_warmup);
-  const int rounds = absl::GetFlag(FLAGS_rounds);
-  std::vector<double> us;
-  us.reserve(rounds);
   for (int i = 0; i < warmup + rounds; ++i) {
     absl::Time t0 = absl::Now();
     c.round(sv[0]);
@@ -150,7 +157,6 @@ Stats RunCase(const Case& c, bool pinned) {
   close(sv[0]);
   int status;
   waitpid(pid, &status, 0);
-  return ::gssx::testing::Summarize(std::move(us));
 }
 
 std::vector<uint8_t> Payload(size_t size) {
@@ -282,49 +288,63 @@ int Main() {
           " B) + ack",
       &*context));
 
-  std::printf("handoff_benchmark: %d rounds per case (after %d warm-up), "
-              "round trip in microseconds, 2 processes\n",
-              absl::GetFlag(FLAGS_rounds), absl::GetFlag(FLAGS_warmup));
+  std::printf("handoff_benchmark: %d rounds per case (after %d warm-up) in "
+              "%d interleaved blocks, round trip in microseconds, "
+              "2 processes\n",
+              absl::GetFlag(FLAGS_rounds), absl::GetFlag(FLAGS_warmup),
+              std::max(1, absl::GetFlag(FLAGS_blocks)));
   std::printf("exported gssx context (acceptor side, %s <- %s): %zu bytes\n",
               kServerName, kClientName, context->size());
   std::printf("%-64s %12s %10s %14s %10s\n", "case", "pinned med", "p99",
               "unpinned med", "p99");
+  const int only = absl::GetFlag(FLAGS_only);
+  const int blocks = std::max(1, absl::GetFlag(FLAGS_blocks));
+  const int block_rounds = std::max(1, absl::GetFlag(FLAGS_rounds) / blocks);
+  const int block_warmup = absl::GetFlag(FLAGS_warmup) / blocks;
+  // samples[case][mode]
+  std::vector<std::array<std::vector<double>, 2>> samples(cases.size());
+  for (int b = 0; b < blocks; ++b) {
+    for (size_t ci = 0; ci < cases.size(); ++ci) {
+      if (only != 0 && static_cast<size_t>(only) != ci + 1) continue;
+      const Case& c = cases[ci];
+      for (int mode = 0; mode < 2; ++mode) {
+        const bool pinned = mode == 0;
+        if (c.channel) {
+          // Wrap the round so the parent's Channel is opened on this run's
+          // socket (the importer opens its end in the child).
+          Case wrapped = c;
+          std::unique_ptr<Channel> ch;
+          wrapped.round = [&](int s) {
+            if (!ch) {
+              absl::StatusOr<Channel> opened = Channel::Open(UniqueFd(dup(s)));
+              if (!opened.ok()) Die("Channel::Open (exporter)");
+              ch = std::make_unique<Channel>(std::move(*opened));
+              parent_channel = ch.get();
+            }
+            c.round(s);
+          };
+          wrapped.finish = [&] { ch.reset(); };  // its dup of the socket too
+          RunCase(wrapped, pinned, block_warmup, block_rounds,
+                  samples[ci][mode]);
+        } else {
+          RunCase(c, pinned, block_warmup, block_rounds, samples[ci][mode]);
+        }
+      }
+    }
+  }
   std::vector<Stats> pinned_stats, unpinned_stats;
   for (size_t ci = 0; ci < cases.size(); ++ci) {
-    const Case& c = cases[ci];
-    const int only = absl::GetFlag(FLAGS_only);
     if (only != 0 && static_cast<size_t>(only) != ci + 1) {
       pinned_stats.push_back(Stats{1, 1});
       unpinned_stats.push_back(Stats{1, 1});
       continue;
     }
-    Stats st[2];
-    for (int mode = 0; mode < 2; ++mode) {
-      const bool pinned = mode == 0;
-      if (c.channel) {
-        // Wrap the round so the parent's Channel is opened on this run's
-        // socket (the importer opens its end in the child).
-        Case wrapped = c;
-        std::unique_ptr<Channel> ch;
-        wrapped.round = [&](int s) {
-          if (!ch) {
-            absl::StatusOr<Channel> opened = Channel::Open(UniqueFd(dup(s)));
-            if (!opened.ok()) Die("Channel::Open (exporter)");
-            ch = std::make_unique<Channel>(std::move(*opened));
-            parent_channel = ch.get();
-          }
-          c.round(s);
-        };
-        wrapped.finish = [&] { ch.reset(); };  // its dup of the socket too
-        st[mode] = RunCase(wrapped, pinned);
-      } else {
-        st[mode] = RunCase(c, pinned);
-      }
-    }
-    pinned_stats.push_back(st[0]);
-    unpinned_stats.push_back(st[1]);
-    std::printf("%-64s %12.1f %10.1f %14.1f %10.1f\n", c.name.c_str(),
-                st[0].median, st[0].p99, st[1].median, st[1].p99);
+    const Stats p = ::gssx::testing::Summarize(std::move(samples[ci][0]));
+    const Stats u = ::gssx::testing::Summarize(std::move(samples[ci][1]));
+    pinned_stats.push_back(p);
+    unpinned_stats.push_back(u);
+    std::printf("%-64s %12.1f %10.1f %14.1f %10.1f\n", cases[ci].name.c_str(),
+                p.median, p.p99, u.median, u.p99);
   }
   std::printf("\nratios of medians: handoff/1fd pinned %.2f, "
               "plain-bytes/floor pinned %.2f, handoff/floor unpinned %.2f, "

@@ -347,7 +347,7 @@ absl::StatusOr<HandshakeStep> Context::Initiate(const Credentials& cred,
   config.protocol_name = kProtocolName;
   config.role = noise::Role::kInitiator;
   config.prologue = prologue;
-  config.local_static_private_key = me.key.private_key();
+  config.local_static_key_pair = &me.key;
   config.remote_static_public_key = *target_key;
   absl::StatusOr<noise::HandshakeState> hs =
       noise::HandshakeState::Create(config);
@@ -401,7 +401,7 @@ absl::StatusOr<HandshakeStep> Context::Accept(
     config.protocol_name = kProtocolName;
     config.role = noise::Role::kResponder;
     config.prologue = prologue;
-    config.local_static_private_key = identity.key.private_key();
+    config.local_static_key_pair = &identity.key;
     absl::StatusOr<noise::HandshakeState> attempt =
         noise::HandshakeState::Create(config);
     if (!attempt.ok()) return FromNoiseInternal(attempt.status());

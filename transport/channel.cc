@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "transport/errors.h"
+#include "transport/internal/csprng.h"
 #include "transport/internal/retry.h"
 #include "transport/internal/syscalls.h"
 #include "transport/internal/wire.h"
@@ -35,17 +36,24 @@ using internal::Sys;
 //           34 cipher (u8, TokenCipher) 35 reserved (u8, u32) 40 nonce (24)
 //           64 tag (16) 80 key (32)                                   = 112
 //   ACK     8 token id (16) 24 result (u32: 0 imported, else ErrorKind) = 28
+//   HANDOFF_INLINE 8 token id (16) 24 token size n (u32, <= kMaxInlineToken)
+//           28 extra fd count (u16) 30 reserved (u16, 0) 32 token (n) = 32 + n
 constexpr uint8_t kMagic[4] = {'G', 'X', 'C', 'H'};
 constexpr uint8_t kVersion = 1;
 constexpr uint8_t kTypeHello = 1;
 constexpr uint8_t kTypeHandoff = 2;
 constexpr uint8_t kTypeAck = 3;
+constexpr uint8_t kTypeHandoffInline = 4;
 constexpr size_t kHelloSize = 12;
 constexpr size_t kHandoffSize = 112;
 constexpr size_t kAckSize = 28;
+constexpr size_t kInlineHeaderSize = 32;
+constexpr size_t kMaxInlineSize = kInlineHeaderSize + kMaxInlineToken;
 // Receive buffer: larger than any valid body, so MSG_TRUNC means garbage.
-constexpr size_t kScratchSize = 256;
-constexpr size_t kRecvSize = 128;
+// Then the send buffer, for the largest body we send.
+constexpr size_t kRecvSize = kMaxInlineSize + 32;
+constexpr size_t kSendSize = std::max(kHandoffSize, kMaxInlineSize);
+constexpr size_t kScratchSize = kRecvSize + kSendSize;
 
 void PutPreamble(internal::Writer& w, uint8_t type) {
   w.Bytes(kMagic);
@@ -129,8 +137,10 @@ struct Channel::Message {
   uint8_t verdict = 0;                 // HELLO
   TokenExpectation expect;             // HANDOFF
   uint16_t extra_fd_count = 0;         // HANDOFF
-  absl::Span<const uint8_t> key;       // HANDOFF: view into scratch_ or copy
-  SecretBuffer key_copy;               // HANDOFF, when queued
+  // HANDOFF: the one-time key; HANDOFF_INLINE: the token. A view into
+  // scratch_, or into key_copy once queued.
+  absl::Span<const uint8_t> key;
+  SecretBuffer key_copy;               // HANDOFF*, when queued
   uint32_t result = 0;                 // ACK
   std::vector<UniqueFd> fds;
 };
@@ -144,6 +154,7 @@ Handoff& Handoff::operator=(Handoff&& other) {
     memfd_ = std::move(other.memfd_);
     key_ = std::move(other.key_);
     expect_ = other.expect_;
+    inline_ = other.inline_;
   }
   return *this;
 }
@@ -166,8 +177,18 @@ absl::StatusOr<SecretBuffer> Handoff::Reclaim() {
   if (resolved()) {
     return MakeError(ErrorKind::kBadArgument, "handoff already resolved");
   }
-  absl::StatusOr<SecretBuffer> token =
-      ConsumeEncryptedToken(memfd_.get(), expect_, key_.span(), nullptr);
+  absl::StatusOr<SecretBuffer> token;
+  if (inline_) {
+    // The token is our own locked copy; the latch decides whose it is.
+    absl::Status latched = LatchToken(memfd_.get());
+    if (latched.ok()) {
+      token = std::move(key_);
+    } else {
+      token = latched;
+    }
+  } else {
+    token = ConsumeEncryptedToken(memfd_.get(), expect_, key_.span(), nullptr);
+  }
   // Transient failures (ENOMEM, EINTR...) leave the right to reclaim.
   if (token.ok() || IsError(token.status(), ErrorKind::kAlreadyConsumed)) {
     Resolve();
@@ -523,6 +544,20 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
       r.View(kTokenKeySize, &m.key);
       break;
     }
+    case kTypeHandoffInline: {
+      uint32_t size = 0;
+      r.Bytes(absl::MakeSpan(m.expect.id));
+      r.U32(&size);
+      r.U16(&m.extra_fd_count);
+      r.U16(&reserved16);
+      if (!r.ok() || size > kMaxInlineToken || reserved16 != 0) {
+        return MakeError(ErrorKind::kMalformed, "message: bad inline handoff");
+      }
+      m.expect.file_size = size;
+      expected_size = kInlineHeaderSize + size;
+      r.View(size, &m.key);
+      break;
+    }
     case kTypeAck:
       expected_size = kAckSize;
       r.Bytes(absl::MakeSpan(m.expect.id));
@@ -535,7 +570,8 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
   if (!r.ok() || received != expected_size || r.remaining() != 0) {
     return MakeError(ErrorKind::kMalformed, "message: wrong length");
   }
-  const bool is_handoff = m.type == kTypeHandoff;
+  const bool is_handoff =
+      m.type == kTypeHandoff || m.type == kTypeHandoffInline;
   absl::Status error;
   if (msg.msg_flags & MSG_CTRUNC) {
     if (is_handoff && m.extra_fd_count > max_fds) {
@@ -565,7 +601,7 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
     }
     return error;
   }
-  wiper.keep = is_handoff;  // the key view lives in scratch_
+  wiper.keep = is_handoff;  // the key or token view lives in scratch_
   return m;
 }
 
@@ -579,6 +615,7 @@ absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
   for (int fd : extra_fds) {
     if (fd < 0) return MakeError(ErrorKind::kBadArgument, "negative extra fd");
   }
+  if (token.size() <= kMaxInlineToken) return SendInline(token, extra_fds);
   absl::StatusOr<SealedToken> sealed = SealEncryptedToken(token);
   if (!sealed.ok()) return sealed.status();
   Handoff handoff;
@@ -613,6 +650,42 @@ absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
   return handoff;
 }
 
+absl::StatusOr<Handoff> Channel::SendInline(absl::Span<const uint8_t> token,
+                                            absl::Span<const int> extra_fds) {
+  // Our locked copy, to reclaim; made before anything leaves the process.
+  absl::StatusOr<SecretBuffer> copy = SecretBuffer::CopyOf(token);
+  if (!copy.ok()) return copy.status();
+  absl::StatusOr<UniqueFd> latch = CreateLatchMemfd();
+  if (!latch.ok()) return latch.status();
+  Handoff handoff;
+  internal::RandomBytes(absl::MakeSpan(handoff.expect_.id));
+  handoff.expect_.file_size = token.size();
+
+  int fds[1 + kMaxExtraFds];
+  fds[0] = latch->get();
+  std::copy(extra_fds.begin(), extra_fds.end(), fds + 1);
+
+  uint8_t* body = scratch_.data() + kRecvSize;  // locked: carries the token
+  const size_t size = kInlineHeaderSize + token.size();
+  internal::Writer w(absl::MakeSpan(body, size));
+  PutPreamble(w, kTypeHandoffInline);
+  w.Bytes(handoff.expect_.id);
+  w.U32(static_cast<uint32_t>(token.size()));
+  w.U16(static_cast<uint16_t>(extra_fds.size()));
+  w.U16(0);
+  w.Bytes(token);
+  absl::Status sent = SendBody(absl::MakeConstSpan(body, w.size()),
+                               absl::MakeConstSpan(fds, 1 + extra_fds.size()));
+  sodium_memzero(body, size);
+  if (!sent.ok()) return sent;  // nothing left the process
+  handoff.memfd_ = std::move(*latch);
+  handoff.key_ = std::move(*copy);
+  handoff.inline_ = true;
+  ledger_->answers[handoff.expect_.id] = -1;
+  handoff.ledger_ = ledger_;
+  return handoff;
+}
+
 absl::Status Channel::AwaitAck(Handoff& handoff, absl::Duration timeout) {
   if (handoff.resolved()) {
     return MakeError(ErrorKind::kBadArgument, "handoff already resolved");
@@ -640,7 +713,7 @@ absl::Status Channel::AwaitAck(Handoff& handoff, absl::Duration timeout) {
     if (!m.ok()) return m.status();
     if (m->type == kTypeAck) {
       RecordAck(m->expect.id, m->result);
-    } else if (m->type == kTypeHandoff) {
+    } else if (m->type == kTypeHandoff || m->type == kTypeHandoffInline) {
       // A handoff travelling the other way: keep it for Receive.
       absl::StatusOr<SecretBuffer> key = SecretBuffer::CopyOf(m->key);
       sodium_memzero(scratch_.data(), kRecvSize);
@@ -679,7 +752,9 @@ absl::StatusOr<ReceivedToken> Channel::Receive(const ReceiveOptions& options) {
     }
     absl::StatusOr<Message> m = ReadMessage(options.max_extra_fds, deadline);
     if (!m.ok()) return m.status();
-    if (m->type == kTypeHandoff) return ImportHandoff(std::move(*m), options);
+    if (m->type == kTypeHandoff || m->type == kTypeHandoffInline) {
+      return ImportHandoff(std::move(*m), options);
+    }
     if (m->type == kTypeAck) {
       RecordAck(m->expect.id, m->result);
       continue;
@@ -696,6 +771,8 @@ absl::StatusOr<ReceivedToken> Channel::ImportHandoff(
                       absl::StrCat("handoff carries ", m.extra_fd_count,
                                    " extra fds, at most ",
                                    options.max_extra_fds, " accepted"));
+  } else if (m.type == kTypeHandoffInline) {
+    token = ConsumeLatchedToken(m.fds[0].get(), m.key, options.validate);
   } else {
     token = ConsumeEncryptedToken(m.fds[0].get(), m.expect, m.key,
                                   options.validate);

@@ -27,6 +27,11 @@
 // memfd holds only ciphertext. The importer verifies, decrypts, latches
 // (memfd_token.h) and answers with an ACK; a rejected token is answered
 // with a negative ACK without being latched, so the exporter can reclaim it.
+// A token of at most kMaxInlineToken bytes (an exported GSS context) goes
+// inline instead: body = token id, size, the token itself; SCM_RIGHTS =
+// [an empty sealed memfd that is only the latch, extra fds...]. The token
+// is then never in any file, so it needs no encryption; the exporter keeps
+// a locked copy to reclaim, and exactly-once is the same latch either way.
 //
 // Thread safety: a Channel is used by one thread at a time. It is
 // full-duplex: handoffs that arrive while AwaitAck waits are queued for the
@@ -62,6 +67,9 @@ namespace gssx::transport {
 // is the token memfd).
 inline constexpr size_t kMaxExtraFds = 252;
 
+// Tokens up to this size travel in the message body (see above).
+inline constexpr size_t kMaxInlineToken = 1024;
+
 struct ChannelOptions {
   PeerPolicy policy = PeerPolicy::SameUid();
   // How long Open waits for the peer's HELLO.
@@ -81,7 +89,8 @@ struct AckLedger {
 }  // namespace transport_internal
 
 // The exporter's right to take a sent token back until the peer acks.
-// Holds a duplicate of the token memfd and the one-time key (locked). Move-
+// Holds a duplicate of the token memfd and the one-time key (locked), or
+// for an inline token the latch memfd and a locked copy of the token. Move-
 // only; use it on the thread that uses its Channel. Destroying an
 // unresolved Handoff gives up the right to reclaim. Reclaim works after the
 // Channel is gone too.
@@ -114,6 +123,7 @@ class Handoff {
   UniqueFd memfd_;
   SecretBuffer key_;
   TokenExpectation expect_;
+  bool inline_ = false;  // memfd_ is a latch; key_ holds the token itself
 };
 
 struct ReceiveOptions {
@@ -159,9 +169,11 @@ class Channel {
   int peer_pidfd() const { return peer_pidfd_.get(); }
   int fd() const { return socket_.get(); }
 
-  // Seals `token` into a fresh memfd under a one-time key and sends it with
-  // duplicates of `extra_fds` (the caller keeps its own) in one message.
-  // On error nothing was sent. The caller still owns `token`.
+  // Seals `token` into a fresh memfd under a one-time key (or, up to
+  // kMaxInlineToken bytes, puts it in the message body with a fresh latch
+  // memfd) and sends it with duplicates of `extra_fds` (the caller keeps
+  // its own) in one message. On error nothing was sent. The caller still
+  // owns `token`.
   absl::StatusOr<Handoff> Send(absl::Span<const uint8_t> token,
                                absl::Span<const int> extra_fds = {});
 
@@ -188,6 +200,8 @@ class Channel {
   absl::Status SendBody(absl::Span<const uint8_t> body,
                         absl::Span<const int> fds);
   absl::Status SendAck(const TokenId& id, uint32_t result);
+  absl::StatusOr<Handoff> SendInline(absl::Span<const uint8_t> token,
+                                     absl::Span<const int> extra_fds);
   void RecordAck(const TokenId& id, uint32_t result);
   absl::StatusOr<ReceivedToken> ImportHandoff(Message message,
                                               const ReceiveOptions& options);
@@ -196,7 +210,7 @@ class Channel {
   UniqueFd peer_pidfd_;
   PeerCredentials peer_;
   ChannelOptions options_;
-  SecretBuffer scratch_;  // locked: message bodies carry one-time keys
+  SecretBuffer scratch_;  // locked: message bodies carry keys or tokens
   std::deque<std::unique_ptr<Message>> pending_handoffs_;
   std::shared_ptr<transport_internal::AckLedger> ledger_;
 };

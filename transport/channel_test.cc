@@ -4,10 +4,12 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/mman.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -411,6 +413,186 @@ TEST_F(RawPeerTest, PipeInsteadOfMemfdIsRejected) {
 TEST_F(RawPeerTest, SilentPeerTimesOut) {
   EXPECT_THAT(channel_->Receive(Timeout(absl::Milliseconds(20))),
               HasErrorKind(ErrorKind::kTimeout));
+}
+
+// HANDOFF_INLINE body (channel.cc): preamble, id, size, extra fd count,
+// reserved, the token.
+std::vector<uint8_t> InlineBody(absl::Span<const uint8_t> token,
+                                uint16_t extra, uint16_t reserved = 0,
+                                uint32_t claimed_size = UINT32_MAX) {
+  std::vector<uint8_t> b = {'G', 'X', 'C', 'H', 1, 4, 0, 0};
+  for (int i = 0; i < 16; ++i) b.push_back(static_cast<uint8_t>(i + 1));
+  const uint32_t n = claimed_size == UINT32_MAX
+                         ? static_cast<uint32_t>(token.size())
+                         : claimed_size;
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(n >> (8 * i)));
+  b.push_back(static_cast<uint8_t>(extra));
+  b.push_back(static_cast<uint8_t>(extra >> 8));
+  b.push_back(static_cast<uint8_t>(reserved));
+  b.push_back(static_cast<uint8_t>(reserved >> 8));
+  b.insert(b.end(), token.begin(), token.end());
+  return b;
+}
+
+TEST_F(RawPeerTest, InlineHandoffIsImportedAndAcked) {
+  ASSERT_OK_AND_ASSIGN(UniqueFd latch, CreateLatchMemfd());
+  SendRaw(raw_.get(), InlineBody(Bytes("inline secret"), 0), {latch.get()});
+  ASSERT_OK_AND_ASSIGN(ReceivedToken r, channel_->Receive());
+  EXPECT_EQ(Str(r.token.span()), "inline secret");
+  EXPECT_EQ(ReadAckResult(), 0);
+  // Latched: nobody else can have it.
+  EXPECT_THAT(LatchToken(latch.get()), HasErrorKind(ErrorKind::kAlreadyConsumed));
+}
+
+TEST_F(RawPeerTest, InlineHandoffOfLatchedMemfdIsAlreadyConsumed) {
+  ASSERT_OK_AND_ASSIGN(UniqueFd latch, CreateLatchMemfd());
+  ASSERT_THAT(LatchToken(latch.get()), IsOk());  // the exporter reclaimed
+  SendRaw(raw_.get(), InlineBody(Bytes("too late"), 0), {latch.get()});
+  EXPECT_THAT(channel_->Receive(), HasErrorKind(ErrorKind::kAlreadyConsumed));
+  EXPECT_EQ(ReadAckResult(), static_cast<int64_t>(ErrorKind::kAlreadyConsumed));
+}
+
+TEST_F(RawPeerTest, InlineHandoffWithPipeIsRejectedAndNacked) {
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);
+  UniqueFd pr(p[0]), pw(p[1]);
+  FdSnapshot before = FdSnapshot::Take();
+  SendRaw(raw_.get(), InlineBody(Bytes("x"), 0), {pr.get()});
+  EXPECT_THAT(channel_->Receive(), HasErrorKind(ErrorKind::kNotMemfd));
+  EXPECT_EQ(ReadAckResult(), static_cast<int64_t>(ErrorKind::kNotMemfd));
+  EXPECT_EQ(before.LeakedSince(), "");
+}
+
+TEST_F(RawPeerTest, UnsealedLatchIsRejectedUnlatched) {
+  UniqueFd fd(memfd_create("unsealed", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  ASSERT_TRUE(fd.valid());
+  SendRaw(raw_.get(), InlineBody(Bytes("x"), 0), {fd.get()});
+  EXPECT_THAT(channel_->Receive(), HasErrorKind(ErrorKind::kNotSealed));
+  EXPECT_EQ(ReadAckResult(), static_cast<int64_t>(ErrorKind::kNotSealed));
+  EXPECT_EQ(fcntl(fd.get(), F_GET_SEALS) & F_SEAL_SEAL, 0);
+}
+
+TEST_F(RawPeerTest, MalformedInlineHandoffsAreRejected) {
+  ASSERT_OK_AND_ASSIGN(UniqueFd latch, CreateLatchMemfd());
+  const std::vector<uint8_t> big(kMaxInlineToken + 1, 'b');
+  struct Case {
+    const char* what;
+    std::vector<uint8_t> body;
+    std::vector<int> fds;
+  } cases[] = {
+      {"above the inline limit", InlineBody(big, 0), {latch.get()}},
+      {"reserved bits", InlineBody(Bytes("x"), 0, 1), {latch.get()}},
+      {"size longer than the body", InlineBody(Bytes("xy"), 0, 0, 3),
+       {latch.get()}},
+      {"size shorter than the body", InlineBody(Bytes("xy"), 0, 0, 1),
+       {latch.get()}},
+      {"no latch fd", InlineBody(Bytes("x"), 0), {}},
+      {"fd count not the body's", InlineBody(Bytes("x"), 1), {latch.get()}},
+  };
+  for (const Case& c : cases) {
+    SendRaw(raw_.get(), c.body, c.fds);
+    EXPECT_THAT(channel_->Receive(MaxFds(4)),
+                HasErrorKind(ErrorKind::kMalformed))
+        << c.what;
+    ReadAckResult();  // a nack, where the body could be read
+  }
+  // None of them latched the memfd.
+  EXPECT_THAT(LatchToken(latch.get()), IsOk());
+}
+
+// Tokens up to kMaxInlineToken travel in the message body with an empty,
+// mode-0, sealed latch memfd; larger ones as ciphertext in the memfd.
+TEST(ChannelTest, SmallTokensGoInlineLargeOnesAsCiphertext) {
+  ASSERT_OK_AND_ASSIGN(auto fds, MakeSocketPair());
+  uint8_t hello[12] = {'G', 'X', 'C', 'H', 1, 1, 0, 0, 0, 0, 0, 0};
+  SendRaw(fds.second.get(), hello, {});
+  ASSERT_OK_AND_ASSIGN(Channel ch, Channel::Open(std::move(fds.first)));
+  char drop[64];
+  ASSERT_EQ(recv(fds.second.get(), drop, sizeof drop, 0), 12);
+  for (size_t size : {size_t{0}, size_t{200}, kMaxInlineToken,
+                      kMaxInlineToken + 1, size_t{4096}}) {
+    const std::vector<uint8_t> token(size, 'q');
+    ASSERT_OK_AND_ASSIGN(Handoff h, ch.Send(token));
+    std::vector<uint8_t> body(2048);
+    struct iovec iov = {body.data(), body.size()};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = recvmsg(fds.second.get(), &msg, MSG_CMSG_CLOEXEC);
+    ASSERT_GT(n, 8) << size;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    ASSERT_NE(c, nullptr);
+    int raw_fd;
+    std::memcpy(&raw_fd, CMSG_DATA(c), sizeof raw_fd);
+    UniqueFd memfd(raw_fd);
+    struct stat st;
+    ASSERT_EQ(fstat(memfd.get(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0u) << size;
+    const int seals = fcntl(memfd.get(), F_GET_SEALS);
+    EXPECT_EQ(seals & (F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SEAL),
+              F_SEAL_WRITE | F_SEAL_GROW)
+        << size;
+    if (size <= kMaxInlineToken) {
+      EXPECT_EQ(body[5], 4) << size;  // HANDOFF_INLINE
+      EXPECT_EQ(static_cast<size_t>(n), 32 + size);
+      EXPECT_EQ(st.st_size, 0) << size;
+      EXPECT_EQ(std::vector<uint8_t>(body.begin() + 32, body.begin() + n),
+                token);
+    } else {
+      EXPECT_EQ(body[5], 2) << size;  // HANDOFF: ciphertext in the file
+      EXPECT_EQ(static_cast<size_t>(n), 112u);
+      EXPECT_EQ(static_cast<size_t>(st.st_size), size);
+    }
+    // Never imported: the exporter takes it back intact.
+    ASSERT_OK_AND_ASSIGN(SecretBuffer back, h.Reclaim());
+    EXPECT_EQ(std::vector<uint8_t>(back.span().begin(), back.span().end()),
+              token);
+    EXPECT_THAT(LatchToken(memfd.get()),
+                HasErrorKind(ErrorKind::kAlreadyConsumed));
+  }
+}
+
+// Exactly once on both paths: an import after a reclaim fails, a reclaim
+// after an import fails.
+TEST(ChannelTest, InlineAndMemfdTokensAreConsumedOnce) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  auto& [a, b] = pair;
+  for (size_t size : {size_t{16}, size_t{5000}}) {
+    const std::vector<uint8_t> token(size, 'z');
+    ASSERT_OK_AND_ASSIGN(Handoff first, a.Send(token));
+    ASSERT_OK_AND_ASSIGN(ReceivedToken r, b.Receive());
+    EXPECT_EQ(r.token.size(), size);
+    EXPECT_THAT(first.Reclaim(), HasErrorKind(ErrorKind::kAlreadyConsumed));
+
+    ASSERT_OK_AND_ASSIGN(Handoff second, a.Send(token));
+    ASSERT_OK_AND_ASSIGN(SecretBuffer back, second.Reclaim());
+    EXPECT_EQ(back.size(), size);
+    EXPECT_THAT(b.Receive(), HasErrorKind(ErrorKind::kAlreadyConsumed));
+  }
+}
+
+TEST(ChannelTest, QueuedInlineAndMemfdHandoffsSurvive) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  auto& [a, b] = pair;
+  const std::vector<uint8_t> large(3000, 'L');
+  ASSERT_OK_AND_ASSIGN(Handoff h1, a.Send(Bytes("a to b")));
+  ASSERT_OK_AND_ASSIGN(Handoff h2, b.Send(Bytes("small b to a")));
+  ASSERT_OK_AND_ASSIGN(Handoff h3, b.Send(large));
+  ASSERT_OK_AND_ASSIGN(ReceivedToken r1, b.Receive());
+  EXPECT_EQ(Str(r1.token.span()), "a to b");
+  // Both of b's handoffs are read (and queued) while a waits for its ack.
+  EXPECT_THAT(a.AwaitAck(h1, kWait), IsOk());
+  EXPECT_TRUE(a.HasQueuedHandoff());
+  ASSERT_OK_AND_ASSIGN(ReceivedToken r2, a.Receive());
+  EXPECT_EQ(Str(r2.token.span()), "small b to a");
+  ASSERT_OK_AND_ASSIGN(ReceivedToken r3, a.Receive());
+  EXPECT_EQ(std::vector<uint8_t>(r3.token.span().begin(), r3.token.span().end()),
+            large);
+  EXPECT_THAT(b.AwaitAck(h2, kWait), IsOk());
+  EXPECT_THAT(b.AwaitAck(h3, kWait), IsOk());
 }
 
 TEST(ChannelTest, MoreFdsThanAcceptedAreClosedAndSenderReclaims) {

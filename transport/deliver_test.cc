@@ -2,6 +2,8 @@
 // function sees in each.
 #include "transport/deliver.h"
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <optional>
 #include <string>
@@ -118,52 +120,87 @@ TEST(DeliverTokenTest, ConsumedWithoutAck) {
   EXPECT_EQ(r.calls, 0);
 }
 
-// pread failing with ENOMEM the first `failures` times (the reclaim's
-// read of the memfd; nothing else reads in these tests).
-int g_pread_failures = 0;
+// A token too large to travel inline: its reclaim reads the memfd.
+const std::vector<uint8_t> kLargeSecret(kMaxInlineToken + 100, 'L');
+
+SecretBuffer LargeToken() {
+  absl::StatusOr<SecretBuffer> t = SecretBuffer::CopyOf(kLargeSecret);
+  EXPECT_TRUE(t.ok());
+  return t.ok() ? std::move(*t) : SecretBuffer();
+}
+
+// The reclaim's one fallible step failing with ENOMEM the first `failures`
+// times: the pread of the memfd (memfd form), or the latch itself (inline
+// form: F_ADD_SEALS F_SEAL_SEAL). Nothing else reads or latches here.
+int g_failures = 0;
 ssize_t FailingPread(int fd, void* buf, size_t count, off_t offset) {
-  if (g_pread_failures > 0) {
-    --g_pread_failures;
+  if (g_failures > 0) {
+    --g_failures;
     errno = ENOMEM;
     return -1;
   }
   return internal::RealSyscalls().pread(fd, buf, count, offset);
 }
+int FailingLatch(int fd, int cmd, long arg) {
+  if (cmd == F_ADD_SEALS && arg == F_SEAL_SEAL && g_failures > 0) {
+    --g_failures;
+    errno = ENOMEM;
+    return -1;
+  }
+  return internal::RealSyscalls().fcntl(fd, cmd, arg);
+}
 
-TEST(DeliverTokenTest, TransientReclaimFailureIsRetried) {
+// Both forms of handoff: inline (small token) and memfd (large token).
+class ReclaimFailureTest : public ::testing::TestWithParam<bool> {
+ protected:
+  bool large() const { return GetParam(); }
+  SecretBuffer MakeToken() const { return large() ? LargeToken() : Token(); }
+  const std::vector<uint8_t>& secret() const {
+    return large() ? kLargeSecret : kSecret;
+  }
+  internal::Syscalls Faulty() const {
+    internal::Syscalls table = internal::RealSyscalls();
+    if (large()) {
+      table.pread = FailingPread;
+    } else {
+      table.fcntl = FailingLatch;
+    }
+    return table;
+  }
+};
+
+TEST_P(ReclaimFailureTest, TransientReclaimFailureIsRetried) {
   ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
-  SecretBuffer token = Token();
+  SecretBuffer token = MakeToken();
   Restorer r;
   DeliverOptions options;
   options.ack_timeout = absl::Milliseconds(10);  // nobody answers
-  internal::Syscalls table = internal::RealSyscalls();
-  table.pread = FailingPread;
-  g_pread_failures = 1;
+  g_failures = 1;
+  const internal::Syscalls table = Faulty();  // outlives `scoped`
   {
     internal::ScopedSyscalls scoped(table);
     EXPECT_THAT(DeliverToken(pair.first, token, {}, options, r.fn()),
                 HasErrorKind(ErrorKind::kTimeout));
   }
-  EXPECT_EQ(g_pread_failures, 0);  // the fault did fire
+  EXPECT_EQ(g_failures, 0);  // the fault did fire
   EXPECT_EQ(r.calls, 1);
-  EXPECT_EQ(r.got, kSecret);
+  EXPECT_EQ(r.got, secret());
 }
 
-TEST(DeliverTokenTest, PersistentReclaimFailureSaysOutcomeUnknown) {
+TEST_P(ReclaimFailureTest, PersistentReclaimFailureSaysOutcomeUnknown) {
   ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
-  SecretBuffer token = Token();
+  SecretBuffer token = MakeToken();
   Restorer r;
   DeliverOptions options;
   options.ack_timeout = absl::Milliseconds(10);
-  internal::Syscalls table = internal::RealSyscalls();
-  table.pread = FailingPread;
-  g_pread_failures = 1000;
+  g_failures = 1000;
+  const internal::Syscalls table = Faulty();  // outlives `scoped`
   absl::StatusOr<Delivery> d;
   {
     internal::ScopedSyscalls scoped(table);
     d = DeliverToken(pair.first, token, {}, options, r.fn());
   }
-  g_pread_failures = 0;
+  g_failures = 0;
   ASSERT_FALSE(d.ok());
   EXPECT_THAT(d.status().message(), ::testing::HasSubstr("outcome unknown"));
   EXPECT_THAT(d, HasErrorKind(ErrorKind::kOs));
@@ -173,8 +210,14 @@ TEST(DeliverTokenTest, PersistentReclaimFailureSaysOutcomeUnknown) {
   // imported — which is why the outcome is "unknown", not "lost".
   absl::StatusOr<ReceivedToken> late = pair.second.Receive();
   ASSERT_TRUE(late.ok()) << late.status();
-  EXPECT_TRUE(late->token.Equals(kSecret));
+  EXPECT_TRUE(late->token.Equals(secret()));
 }
+
+INSTANTIATE_TEST_SUITE_P(InlineAndMemfd, ReclaimFailureTest,
+                         ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Memfd" : "Inline";
+                         });
 
 // ---------------------------------------------------- the non-blocking split
 

@@ -933,6 +933,10 @@ TEST(FaultInjectionTest, ConsumeRaw) {
 TEST(FaultInjectionTest, Send) {
   Drive("Send", Make<SendScenario>(size_t{200}));
 }
+// Above kMaxInlineToken: the ciphertext-in-memfd form (200 bytes go inline).
+TEST(FaultInjectionTest, SendMemfd) {
+  Drive("Send (4 KiB, memfd)", Make<SendScenario>(size_t{4096}));
+}
 TEST(FaultInjectionTest, Receive) {
   Drive("Receive", Make<ReceiveScenario>(size_t{200}, kWait));
 }

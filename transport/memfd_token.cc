@@ -496,4 +496,24 @@ absl::StatusOr<SecretBuffer> ConsumeRawToken(int fd,
   return Consume(fd, ReadRawToken(fd), validate);
 }
 
+absl::StatusOr<UniqueFd> CreateLatchMemfd() {
+  return CreateSealedMemfd(absl::Span<const uint8_t>());
+}
+
+absl::StatusOr<SecretBuffer> ConsumeLatchedToken(
+    int fd, absl::Span<const uint8_t> token, const TokenValidator& validate) {
+  if (token.size() > kMaxTokenPayload) {
+    return MakeError(ErrorKind::kMalformed, "token size exceeds the limit");
+  }
+  if (absl::Status s = CheckSeals(fd); !s.ok()) return s;
+  absl::StatusOr<SecretBuffer> copy = SecretBuffer::CopyOf(token);
+  if (!copy.ok()) return copy.status();
+  if (validate) {
+    if (absl::Status s = validate(copy->span()); !s.ok()) return s;
+  }
+  // The file is empty: nothing to truncate once latched.
+  if (absl::Status s = LatchToken(fd); !s.ok()) return s;
+  return copy;
+}
+
 }  // namespace gssx::transport

@@ -119,6 +119,21 @@ absl::StatusOr<SecretBuffer> ConsumeRawToken(int fd,
 // Sets the consume latch (F_SEAL_SEAL). kAlreadyConsumed if already set.
 absl::Status LatchToken(int fd);
 
+// Latch form (the channel's inline handoff of a small token): the token
+// itself travels in the socket message body, and a new, empty memfd —
+// mode 0, sealed WRITE|GROW (and EXEC where known) like every token memfd
+// — is only the exactly-once latch: whoever sets F_SEAL_SEAL on it owns
+// the token. No file contents, so no encryption, pwrite, pread or truncate.
+absl::StatusOr<UniqueFd> CreateLatchMemfd();
+
+// Checks that `fd` is a latch memfd (a memfd sealed WRITE|GROW, not yet
+// latched: the errors of VerifyTokenFd but kNotReadWrite, which the latch
+// itself reports), copies `token` into locked memory, runs `validate` on
+// it, then latches. Every error before the latch leaves the token to the
+// exporter. The fd stays open (the caller owns it).
+absl::StatusOr<SecretBuffer> ConsumeLatchedToken(
+    int fd, absl::Span<const uint8_t> token, const TokenValidator& validate);
+
 }  // namespace gssx::transport
 
 #endif  // GSSX_TRANSPORT_MEMFD_TOKEN_H_

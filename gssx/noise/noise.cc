@@ -106,7 +106,9 @@ void HmacSha256(absl::Span<const uint8_t> key, absl::Span<const uint8_t> a,
 }
 
 // HKDF(chaining_key, input_key_material, 2 or 3) of the specification:
-// out3 may be null. The outputs must not overlap the inputs.
+// out3 may be null. The outputs must not overlap the inputs. The outputs
+// all use temp_key as HMAC key: it is absorbed once, and the keyed state
+// copied for each output (two SHA-256 blocks saved per output).
 void Hkdf(absl::Span<const uint8_t> chaining_key,
           absl::Span<const uint8_t> input_key_material, uint8_t out1[kHashLen],
           uint8_t out2[kHashLen], uint8_t out3[kHashLen]) {
@@ -115,14 +117,24 @@ void Hkdf(absl::Span<const uint8_t> chaining_key,
   static constexpr uint8_t kThree = 3;
   uint8_t temp_key[kHashLen];
   HmacSha256(chaining_key, input_key_material, {}, temp_key);
-  HmacSha256(temp_key, {}, absl::MakeConstSpan(&kOne, 1), out1);
-  HmacSha256(temp_key, absl::MakeConstSpan(out1, kHashLen),
-             absl::MakeConstSpan(&kTwo, 1), out2);
-  if (out3 != nullptr) {
-    HmacSha256(temp_key, absl::MakeConstSpan(out2, kHashLen),
-               absl::MakeConstSpan(&kThree, 1), out3);
-  }
+  crypto_auth_hmacsha256_state keyed;
+  crypto_auth_hmacsha256_init(&keyed, temp_key, sizeof(temp_key));
   sodium_memzero(temp_key, sizeof(temp_key));
+  crypto_auth_hmacsha256_state state = keyed;
+  crypto_auth_hmacsha256_update(&state, &kOne, 1);
+  crypto_auth_hmacsha256_final(&state, out1);
+  state = keyed;
+  crypto_auth_hmacsha256_update(&state, out1, kHashLen);
+  crypto_auth_hmacsha256_update(&state, &kTwo, 1);
+  crypto_auth_hmacsha256_final(&state, out2);
+  if (out3 != nullptr) {
+    state = keyed;
+    crypto_auth_hmacsha256_update(&state, out2, kHashLen);
+    crypto_auth_hmacsha256_update(&state, &kThree, 1);
+    crypto_auth_hmacsha256_final(&state, out3);
+  }
+  sodium_memzero(&state, sizeof(state));
+  sodium_memzero(&keyed, sizeof(keyed));
 }
 
 absl::Status WrongSize(absl::string_view what, size_t got, size_t want) {
@@ -160,6 +172,16 @@ absl::StatusOr<KeyPair> KeyPair::FromPrivateKey(
       0) {
     return absl::InvalidArgumentError("noise: unusable private key");
   }
+  return pair;
+}
+
+absl::StatusOr<KeyPair> KeyPair::Copy() const {
+  KeyPair pair;
+  if (empty()) return pair;
+  absl::StatusOr<SecretBuffer> secret = SecretBuffer::CopyOf(private_key_.span());
+  if (!secret.ok()) return secret.status();
+  pair.private_key_ = *std::move(secret);
+  pair.public_ = public_;
   return pair;
 }
 
@@ -571,11 +593,22 @@ absl::StatusOr<HandshakeState> HandshakeState::Create(
   }
 
   const bool needs_local_static = local_static_known || sends_static;
-  if (needs_local_static && config.local_static_private_key.empty()) {
+  const bool has_pair = config.local_static_key_pair != nullptr;
+  if (has_pair && !config.local_static_private_key.empty()) {
+    return absl::InvalidArgumentError(
+        "noise: give the local static key as a private key or as a key "
+        "pair, not both");
+  }
+  if (has_pair && config.local_static_key_pair->empty()) {
+    return absl::InvalidArgumentError("noise: the local static key pair is empty");
+  }
+  const bool has_local_static =
+      has_pair || !config.local_static_private_key.empty();
+  if (needs_local_static && !has_local_static) {
     return absl::InvalidArgumentError(absl::StrCat(
         "noise: ", config.protocol_name, " needs a local static private key"));
   }
-  if (!needs_local_static && !config.local_static_private_key.empty()) {
+  if (!needs_local_static && has_local_static) {
     return absl::InvalidArgumentError(
         absl::StrCat("noise: ", config.protocol_name,
                      " has no local static key for this role"));
@@ -619,7 +652,8 @@ absl::StatusOr<HandshakeState> HandshakeState::Create(
 
   if (needs_local_static) {
     absl::StatusOr<KeyPair> pair =
-        KeyPair::FromPrivateKey(config.local_static_private_key);
+        has_pair ? config.local_static_key_pair->Copy()
+                 : KeyPair::FromPrivateKey(config.local_static_private_key);
     if (!pair.ok()) return pair.status();
     state.static_ = *std::move(pair);
   }

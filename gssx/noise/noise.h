@@ -106,6 +106,10 @@ class KeyPair {
   static absl::StatusOr<KeyPair> FromPrivateKey(
       absl::Span<const uint8_t> private_key);
 
+  // A copy (the private key in a new locked buffer), without recomputing
+  // the public key. Copying an empty pair gives an empty pair.
+  absl::StatusOr<KeyPair> Copy() const;
+
   bool empty() const { return private_key_.empty(); }
   // Views valid while this object lives and is not moved from.
   absl::Span<const uint8_t> private_key() const { return private_key_.span(); }
@@ -258,6 +262,10 @@ struct HandshakeConfig {
   // s: required exactly when the pattern has a static key for this role
   // (sent in a message or pre-known by the peer); kDhLen bytes.
   absl::Span<const uint8_t> local_static_private_key;
+  // The same key as a KeyPair (e.g. a keytab entry), instead of
+  // local_static_private_key (never both): copied, and its public key is
+  // not recomputed, which saves a base-point multiplication per handshake.
+  const KeyPair* local_static_key_pair = nullptr;
   // rs known before the handshake: required exactly when the pattern has
   // the peer's static key as a pre-message (e.g. the IK initiator); kDhLen
   // bytes. A static key the peer transmits is learned during the handshake:

@@ -392,6 +392,102 @@ TEST(HandshakeStateTest, ConfigMustFitThePattern) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+// A static key given as a KeyPair (its public key not recomputed) runs
+// the same handshake, byte for byte, as the same key given as a private key.
+TEST(HandshakeStateTest, StaticKeyPairEqualsPrivateKey) {
+  ASSERT_OK_AND_ASSIGN(KeyPair is, KeyPair::Generate());
+  ASSERT_OK_AND_ASSIGN(KeyPair rs, KeyPair::Generate());
+  ASSERT_OK_AND_ASSIGN(KeyPair ie, KeyPair::Generate());
+  ASSERT_OK_AND_ASSIGN(KeyPair re, KeyPair::Generate());
+  const Bytes prologue = B("gssx test");
+  struct Run {
+    Bytes m1, m2, hash;
+  };
+  auto run = [&](bool as_pairs) -> absl::StatusOr<Run> {
+    HandshakeConfig ic;
+    ic.protocol_name = kIk;
+    ic.role = Role::kInitiator;
+    ic.prologue = prologue;
+    if (as_pairs) {
+      ic.local_static_key_pair = &is;
+    } else {
+      ic.local_static_private_key = is.private_key();
+    }
+    ic.remote_static_public_key = rs.public_key();
+    ic.fixed_ephemeral_private_key = ie.private_key();
+    HandshakeConfig rc;
+    rc.protocol_name = kIk;
+    rc.role = Role::kResponder;
+    rc.prologue = prologue;
+    if (as_pairs) {
+      rc.local_static_key_pair = &rs;
+    } else {
+      rc.local_static_private_key = rs.private_key();
+    }
+    rc.fixed_ephemeral_private_key = re.private_key();
+    absl::StatusOr<HandshakeState> i = HandshakeState::Create(ic);
+    if (!i.ok()) return i.status();
+    absl::StatusOr<HandshakeState> r = HandshakeState::Create(rc);
+    if (!r.ok()) return r.status();
+    Run out;
+    absl::StatusOr<Bytes> m1 = i->WriteMessage(B("one"));
+    if (!m1.ok()) return m1.status();
+    if (absl::Status st = r->ReadMessage(*m1).status(); !st.ok()) return st;
+    absl::StatusOr<Bytes> m2 = r->WriteMessage(B("two"));
+    if (!m2.ok()) return m2.status();
+    if (absl::Status st = i->ReadMessage(*m2).status(); !st.ok()) return st;
+    if (r->GetRemoteStaticPublicKey() != is.public_key()) {
+      return absl::InternalError("wrong initiator key");
+    }
+    out.m1 = *m1;
+    out.m2 = *m2;
+    out.hash.assign(i->GetHandshakeHash().begin(), i->GetHandshakeHash().end());
+    return out;
+  };
+  ASSERT_OK_AND_ASSIGN(Run by_key, run(false));
+  ASSERT_OK_AND_ASSIGN(Run by_pair, run(true));
+  EXPECT_EQ(by_key.m1, by_pair.m1);
+  EXPECT_EQ(by_key.m2, by_pair.m2);
+  EXPECT_EQ(by_key.hash, by_pair.hash);
+  // The caller's pairs are untouched (copied, not moved from).
+  EXPECT_FALSE(is.empty());
+  EXPECT_FALSE(rs.empty());
+}
+
+TEST(HandshakeStateTest, StaticKeyPairConfigErrors) {
+  ASSERT_OK_AND_ASSIGN(KeyPair key, KeyPair::Generate());
+  HandshakeConfig config;
+  config.protocol_name = kIk;
+  config.role = Role::kResponder;
+  config.local_static_key_pair = &key;
+  EXPECT_THAT(HandshakeState::Create(config), IsOk());
+  // Both forms at once.
+  config.local_static_private_key = key.private_key();
+  EXPECT_THAT(HandshakeState::Create(config),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  // An empty pair.
+  config.local_static_private_key = {};
+  KeyPair empty;
+  config.local_static_key_pair = &empty;
+  EXPECT_THAT(HandshakeState::Create(config),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  // A pattern without a local static key for this role.
+  HandshakeConfig nn = NnConfig(Role::kInitiator);
+  nn.local_static_key_pair = &key;
+  EXPECT_THAT(HandshakeState::Create(nn),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(KeyPairTest, CopyKeepsBothHalves) {
+  ASSERT_OK_AND_ASSIGN(KeyPair key, KeyPair::Generate());
+  ASSERT_OK_AND_ASSIGN(KeyPair copy, key.Copy());
+  EXPECT_EQ(copy.private_key(), key.private_key());
+  EXPECT_EQ(copy.public_key(), key.public_key());
+  EXPECT_NE(copy.private_key().data(), key.private_key().data());
+  ASSERT_OK_AND_ASSIGN(KeyPair empty_copy, KeyPair().Copy());
+  EXPECT_TRUE(empty_copy.empty());
+}
+
 TEST(CipherStateTest, CorruptedTransportByteFails) {
   ASSERT_OK_AND_ASSIGN(Session s, CompleteNn());
   ASSERT_OK_AND_ASSIGN(Bytes c, s.initiator.send.EncryptWithAd({}, B("data")));

@@ -55,6 +55,18 @@
 extern "C" {
 #endif
 
+/* The gssx release this header belongs to. The ABI is versioned apart from
+   it: the soname is libgssx.so.1 and the symbols carry the version node
+   GSSX_1, whatever the release number (docs/stability.md). */
+#define GSSX_VERSION_MAJOR 0
+#define GSSX_VERSION_MINOR 1
+#define GSSX_VERSION_PATCH 0
+#define GSSX_VERSION_STRING "0.1.0"
+
+/* The release of the library the program runs with ("0.1.0"), which can be
+   newer than the header it was compiled with. A static string. */
+const char *gssx_version(void);
+
 typedef struct gssx_channel_struct *gssx_channel_t;
 
 #define GSSX_NO_CHANNEL ((gssx_channel_t)0)

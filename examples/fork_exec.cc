@@ -23,6 +23,7 @@
 #include "gssx/context.h"
 #include "gssx/credentials.h"
 #include "gssx/handoff.h"
+#include "gssx/status.h"
 #include "transport/channel.h"
 #include "transport/peer.h"
 #include "transport/unique_fd.h"
@@ -123,7 +124,7 @@ class Server {
     absl::StatusOr<Context> ctx = AuthenticateClient(cred_, client.get());
     if (!ctx.ok()) {
       ++stats_.failures;
-      Log(kWho, absl::StrCat("handshake: ", ctx.status().ToString()));
+      Log(kWho, absl::StrCat("handshake: ", gssx::StatusText(ctx.status())));
       return;
     }
     ++stats_.connections;
@@ -137,7 +138,7 @@ class Server {
         ++stats_.sessions;
         return;  // closes our copy of the client socket
       }
-      Log(kWho, absl::StrCat("session start failed: ", s.ToString()));
+      Log(kWho, absl::StrCat("session start failed: ", gssx::StatusText(s)));
       if (!ctx->valid()) break;  // lost with the session (handoff.h)
       if (absl::IsPermissionDenied(s)) {
         ++stats_.refused;  // a new session would be refused the same way
@@ -276,11 +277,11 @@ std::string ForkExecStatsToLine(const ForkExecStats& s) {
 int RunForkExecServer(const ForkExecOptions& options) {
   // Harness fds go no further than this process (the session checks).
   if (absl::Status s = SetCloseOnExec(options.port_fd); !s.ok()) {
-    Log(kWho, s.ToString());
+    Log(kWho, gssx::StatusText(s));
     return 1;
   }
   if (absl::Status s = SetCloseOnExec(options.stats_fd); !s.ok()) {
-    Log(kWho, s.ToString());
+    Log(kWho, gssx::StatusText(s));
     return 1;
   }
   if (options.session_binary.empty() || options.session_binary[0] != '/' ||
@@ -293,7 +294,7 @@ int RunForkExecServer(const ForkExecOptions& options) {
   if (!options.user.empty()) {
     absl::StatusOr<UserIds> u = LookUpUser(options.user);
     if (!u.ok()) {
-      Log(kWho, absl::StrCat("--user: ", u.status().ToString()));
+      Log(kWho, absl::StrCat("--user: ", gssx::StatusText(u.status())));
       return 1;
     }
     if (::geteuid() != 0 && (u->uid != ::geteuid() || u->gid != ::getegid())) {
@@ -312,18 +313,18 @@ int RunForkExecServer(const ForkExecOptions& options) {
   acquire.usage = CredentialUsage::kAccept;
   absl::StatusOr<Credentials> cred = Credentials::Acquire(acquire);
   if (!cred.ok()) {
-    Log(kWho, absl::StrCat("credentials: ", cred.status().ToString()));
+    Log(kWho, absl::StrCat("credentials: ", gssx::StatusText(cred.status())));
     return 1;
   }
   int port = 0;
   absl::StatusOr<UniqueFd> listener = Listen(options.listen, &port);
   if (!listener.ok()) {
-    Log(kWho, listener.status().ToString());
+    Log(kWho, gssx::StatusText(listener.status()));
     return 1;
   }
   absl::StatusOr<int> signals = InstallSignalPipe({SIGTERM, SIGINT, SIGCHLD});
   if (!signals.ok()) {
-    Log(kWho, signals.status().ToString());
+    Log(kWho, gssx::StatusText(signals.status()));
     return 1;
   }
   Log(kWho, absl::StrCat(

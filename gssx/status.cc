@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "transport/errors.h"
 
@@ -349,6 +350,23 @@ absl::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kNameNotMn: return "name-not-mn";
   }
   return "unknown";
+}
+
+std::string StatusText(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  if (!DecodePayload(status).has_value()) {
+    return transport::StatusText(status);
+  }
+  std::string text(status.message());
+  std::string tag(ErrorKindName(KindOf(status)));
+  const uint32_t minor = GssMinorStatus(status);
+  if (minor != 0) {
+    const std::string why = DescribeMinorStatus(minor);
+    if (!absl::StrContains(text, why)) absl::StrAppend(&tag, ": ", why);
+  }
+  if (text.empty()) return tag;
+  absl::StrAppend(&text, " (", tag, ")");
+  return text;
 }
 
 }  // namespace gssx

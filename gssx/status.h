@@ -180,6 +180,14 @@ absl::string_view DescribeErrorKind(ErrorKind kind);
 // A short stable name ("defective-token"), for logs and tests.
 absl::string_view ErrorKindName(ErrorKind kind);
 
+// A status as a user-facing line: its message and, in parentheses, the
+// kind's stable name and the minor status in words (unless the message
+// already says it). Transport statuses as transport::StatusText; others
+// with their absl code name. Never the payload bytes that
+// absl::Status::ToString() prints.
+//   "gssx: keytab /x: ... (no-cred: The keytab cannot be read.)"
+std::string StatusText(const absl::Status& status);
+
 }  // namespace gssx
 
 #endif  // GSSX_STATUS_H_

@@ -83,7 +83,7 @@ std::optional<Decoded> DecodePayload(const absl::Status& status) {
   return d;
 }
 
-// DESIGN.md "Status codes": how transport failures surface through gssx.
+// docs/design.md "Status codes": how transport failures surface through gssx.
 ErrorKind KindForTransport(transport::ErrorKind kind) {
   using T = transport::ErrorKind;
   switch (kind) {

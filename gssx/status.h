@@ -25,9 +25,10 @@
 // etc. below), and the C ABI ORs them into the major status.
 //
 // Statuses from //transport (transport/errors.h) are understood too:
-// KindOf() and friends map them as DESIGN.md's status table says (an
-// already-consumed token is kNoContext with minor "already imported", a
-// refused peer is kUnauthorized, an OS failure is kFailure with its errno).
+// KindOf() and friends map them as the table in docs/design.md "Status
+// codes" says (an already-consumed token is kNoContext with minor "already
+// imported", a refused peer is kUnauthorized, an OS failure is kFailure with
+// its errno).
 // A status with no payload at all (a bug) reads as kFailure / kInternal.
 #ifndef GSSX_STATUS_H_
 #define GSSX_STATUS_H_

@@ -77,7 +77,7 @@ constexpr size_t kNumStaticOids = sizeof kStaticOids / sizeof kStaticOids[0];
 OM_uint32 Translate(const absl::Status& status, OM_uint32* minor_status,
                     SupplementaryBits supplementary) {
   if (minor_status != nullptr) {
-    // DESIGN.md "Status codes": the errno is the minor detail of an OS
+    // docs/design.md "Status codes": the errno is the minor detail of an OS
     // failure (GSS_S_FAILURE). Other errors keep their own minor code even
     // when an errno stands behind them: a token already imported elsewhere
     // is EPERM from the kernel latch, but its minor must say "already

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a Bazel workspace that uses gssx must declare: gssx_dependencies().
 
 In the consumer's WORKSPACE:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Command lines of the example binaries: Abseil flags, with a --help that
 // exits 0 (Abseil's own exits 1).
 //

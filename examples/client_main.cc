@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // client: connects to a gssx example server, authenticates, sends N
 // wrapped requests per connection, verifies each reply, reports.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gssx demo: a pre-fork server with 4 workers on a free loopback port,
 // a client load (200 connections x 10 wrapped requests, 8 at a time), one
 // worker SIGKILLed in the middle of a handoff and one asked to stop while

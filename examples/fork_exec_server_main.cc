@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fork_exec_server: authenticates each client, then fork+execs a separate
 // session binary that inherits only a channel fd, and hands it the GSS
 // context and the client socket (see fork_exec.h). As root with --user,

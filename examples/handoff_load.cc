@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // handoff_load: end-to-end connections per second through the pre-fork
 // server, with and without the handoff, in one run.
 //

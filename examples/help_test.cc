@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Every example binary answers --help: usage on stdout, exit 0, nothing
 // run (the krb5 demo starts no realm or KDC).
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // krb5_client: the MIT Kerberos example client; see krb5_client.h.
 //
 //   kinit alice && bazel run //examples:krb5_client -- --connect

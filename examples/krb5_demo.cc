@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MIT Kerberos demo, self-contained:
 //
 //   bazel run //examples:krb5_demo

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // krb5_server: pre-fork server on MIT Kerberos; see krb5_server.h.
 //
 //   KRB5_KTNAME=FILE:service.keytab bazel run //examples:krb5_server --

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // prefork_server: a pre-forked worker pool that authenticates each client
 // in the master and hands the client socket plus its GSS context to an
 // idle worker (see prefork.h).

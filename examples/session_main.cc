@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // session: the per-connection program the fork/exec server execs
 // (fork_exec.h). It inherits exactly one fd, a channel to the server, and
 // receives over it the client's socket and the established GSS context,

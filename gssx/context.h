@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Security contexts of the built-in gssx mechanism: establishment (Noise
 // IK_25519_ChaChaPoly_SHA256), per-message protection, and export/import of
 // the complete context state. The C++ API that the RFC 2744 C ABI maps

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Export and import of complete context state (Context::Export/Import).
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gssx command-line tool.
 //
 //   gssx keygen --name NAME --keytab FILE [--trust FILE]

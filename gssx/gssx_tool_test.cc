@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The `gssx` binary (//gssx:gssx_tool) as a user runs it: --help,
 // --version, keygen --help, and keygen making missing parent directories.
 #include <fcntl.h>

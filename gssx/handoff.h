@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Handing an established context — and the client connection that goes
 // with it — to another process, exactly once.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // docs/design.md "Locked memory and scale": ten thousand live contexts per
 // process inside the default 8 MiB RLIMIT_MEMLOCK, every one usable, every
 // one wiped.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gssx error kinds and GSS-API status codes: what every gssx call returns
 // inside an absl::Status, and how the C ABI turns it into (major, minor).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gssx::StatusText: statuses as user-facing lines, without payload bytes.
 #include <cerrno>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Transport error kinds: one specific, machine-readable reason per failure.
 //
 //   absl::Status s = channel.Receive(opts).status();

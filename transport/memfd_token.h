@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sealed-memfd tokens: one secret byte string in a memfd that can be
 // consumed exactly once, system-wide.
 //

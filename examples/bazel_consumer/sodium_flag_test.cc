@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // @gssx//third_party/system:sodium is the consumer's own :my_sodium here
 // (.bazelrc sets the label_flag): its define reaches this test, and so
 // does its libsodium.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gssx_version(): the release of the library a program runs with.
 #include <gssx/gssx.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The version macros of <gssx/gssx.h> and gssx_version(), tested from C. */
 #include <gssx/gssx.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Noise Protocol Framework (revision 34), for the one cipher suite gssx
 // uses: 25519_ChaChaPoly_SHA256 (X25519, ChaCha20-Poly1305-IETF, SHA-256,
 // HMAC-SHA-256), all on libsodium. The built-in GSS mechanism runs

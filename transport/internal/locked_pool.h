@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // LockedPool: secret buffers carved out of a few large locked regions, so
 // that a secret costs no system call on the hot path and ten thousand live
 // contexts fit in the default 8 MiB RLIMIT_MEMLOCK (docs/design.md "Locked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gssx.h: hand a live GSS-API security context to another process on the
  * same machine, exactly once (the gssx extensions to RFC 2744).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The example client: connect, authenticate (GSS handshake in frames),
 // check the server's wrapped welcome, then send N wrapped requests and
 // verify each wrapped reply (content, integrity, no replay/gap bits).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // client: connects to a gssx example server, authenticates, sends N
 // wrapped requests per connection, verifies each reply, reports.
 //
@@ -8,8 +9,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "examples/cli.h"
 #include "examples/client.h"
 #include "gssx/credentials.h"
+#include "gssx/status.h"
 
 ABSL_FLAG(std::string, connect, "", "HOST:PORT or unix:PATH");
 ABSL_FLAG(std::string, keytab, "", "the client's keytab (its first identity is used)");
@@ -22,14 +25,14 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "gssx example client.\nUsage: client --connect HOST:PORT --keytab FILE "
       "--trust FILE [--connections N] [--requests N]");
-  absl::ParseCommandLine(argc, argv);
+  gssx::examples::ParseCommandLine(argc, argv);
   gssx::AcquireOptions acquire;
   acquire.keytab_path = absl::GetFlag(FLAGS_keytab);
   acquire.trust_path = absl::GetFlag(FLAGS_trust);
   acquire.usage = gssx::CredentialUsage::kInitiate;
   absl::StatusOr<gssx::Credentials> cred = gssx::Credentials::Acquire(acquire);
   if (!cred.ok()) {
-    std::fprintf(stderr, "client: credentials: %s\n", cred.status().ToString().c_str());
+    std::fprintf(stderr, "client: credentials: %s\n", gssx::StatusText(cred.status()).c_str());
     return 1;
   }
   gssx::examples::ClientOptions o;
@@ -44,7 +47,7 @@ int main(int argc, char** argv) {
     requests += ok;
     if (!s.ok()) {
       ++failures;
-      std::fprintf(stderr, "client: connection %d: %s\n", i, s.ToString().c_str());
+      std::fprintf(stderr, "client: connection %d: %s\n", i, gssx::StatusText(s).c_str());
     }
   }
   std::printf("client: %d connections, %d verified replies, %d failed connections\n",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gssx demo: a pre-fork server with 4 workers on a free loopback port,
 // a client load (200 connections x 10 wrapped requests, 8 at a time), one
 // worker SIGKILLed in the middle of a handoff and one asked to stop while
@@ -22,11 +23,13 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "examples/cli.h"
 #include "examples/client.h"
 #include "examples/prefork.h"
 #include "examples/server_util.h"
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
+#include "gssx/status.h"
 
 ABSL_FLAG(int, connections, 200, "client connections in all");
 ABSL_FLAG(int, requests, 10, "wrapped requests per connection");
@@ -80,7 +83,7 @@ int Main() {
   acquire.usage = CredentialUsage::kInitiate;
   absl::StatusOr<Credentials> cred = Credentials::Acquire(acquire);
   if (!cred.ok()) {
-    std::fprintf(stderr, "demo: %s\n", cred.status().ToString().c_str());
+    std::fprintf(stderr, "demo: %s\n", gssx::StatusText(cred.status()).c_str());
     ::kill(master, SIGTERM);
     ::waitpid(master, nullptr, 0);
     return 1;
@@ -104,7 +107,7 @@ int Main() {
         ++failures;
         absl::MutexLock l(&log_mu);
         std::fprintf(stderr, "\ndemo: connection %d failed: %s\n", i,
-                     s.ToString().c_str());
+                     gssx::StatusText(s).c_str());
       }
       int n = ++done;
       if (n % 10 == 0 || n == total) {
@@ -155,7 +158,10 @@ int Main() {
 }  // namespace gssx::examples
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("gssx demo: bazel run //examples:demo [-- --connections N]");
-  absl::ParseCommandLine(argc, argv);
+  absl::SetProgramUsageMessage(
+      "demo: the pre-fork server with 4 workers, clients, a worker killed\n"
+      "mid-handoff and a busy one stopped; prints a table and demo: OK.\n"
+      "Usage: bazel run //examples:demo [-- --connections N ...]");
+  gssx::examples::ParseCommandLine(argc, argv);
   return gssx::examples::Main();
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end tests of the REAL example binaries: prefork_server and
 // fork_exec_server (+ session) run as child processes from the runfiles
 // tree, talked to by the example client (client.h) over loopback TCP.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/fork_exec.h"
 
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include "gssx/context.h"
 #include "gssx/credentials.h"
 #include "gssx/handoff.h"
+#include "gssx/status.h"
 #include "transport/channel.h"
 #include "transport/peer.h"
 #include "transport/unique_fd.h"
@@ -156,7 +158,7 @@ class Server {
         ++stats_.sessions;
         return;  // closes our copy of the client socket
       }
-      Log(kWho, absl::StrCat("session start failed: ", s.ToString()));
+      Log(kWho, absl::StrCat("session start failed: ", gssx::StatusText(s)));
       if (!ctx->valid()) break;  // lost with the session (handoff.h)
       if (absl::IsPermissionDenied(s)) {
         ++stats_.refused;  // a new session would be refused the same way
@@ -296,11 +298,11 @@ std::string ForkExecStatsToLine(const ForkExecStats& s) {
 int RunForkExecServer(const ForkExecOptions& options) {
   // Harness fds go no further than this process (the session checks).
   if (absl::Status s = SetCloseOnExec(options.port_fd); !s.ok()) {
-    Log(kWho, s.ToString());
+    Log(kWho, gssx::StatusText(s));
     return 1;
   }
   if (absl::Status s = SetCloseOnExec(options.stats_fd); !s.ok()) {
-    Log(kWho, s.ToString());
+    Log(kWho, gssx::StatusText(s));
     return 1;
   }
   if (options.session_binary.empty() || options.session_binary[0] != '/' ||
@@ -313,7 +315,7 @@ int RunForkExecServer(const ForkExecOptions& options) {
   if (!options.user.empty()) {
     absl::StatusOr<UserIds> u = LookUpUser(options.user);
     if (!u.ok()) {
-      Log(kWho, absl::StrCat("--user: ", u.status().ToString()));
+      Log(kWho, absl::StrCat("--user: ", gssx::StatusText(u.status())));
       return 1;
     }
     if (::geteuid() != 0 && (u->uid != ::geteuid() || u->gid != ::getegid())) {
@@ -332,18 +334,18 @@ int RunForkExecServer(const ForkExecOptions& options) {
   acquire.usage = CredentialUsage::kAccept;
   absl::StatusOr<Credentials> cred = Credentials::Acquire(acquire);
   if (!cred.ok()) {
-    Log(kWho, absl::StrCat("credentials: ", cred.status().ToString()));
+    Log(kWho, absl::StrCat("credentials: ", gssx::StatusText(cred.status())));
     return 1;
   }
   int port = 0;
   absl::StatusOr<UniqueFd> listener = Listen(options.listen, &port);
   if (!listener.ok()) {
-    Log(kWho, listener.status().ToString());
+    Log(kWho, gssx::StatusText(listener.status()));
     return 1;
   }
   absl::StatusOr<int> signals = InstallSignalPipe({SIGTERM, SIGINT, SIGCHLD});
   if (!signals.ok()) {
-    Log(kWho, signals.status().ToString());
+    Log(kWho, gssx::StatusText(signals.status()));
     return 1;
   }
   Log(kWho, absl::StrCat(

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fork/exec server behind examples/fork_exec_server: privilege
 // separation by exec. The server authenticates each client (the same
 // framed protocol as the pre-fork server, serve.h: init token, accept

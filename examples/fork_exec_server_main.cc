@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fork_exec_server: authenticates each client, then fork+execs a separate
 // session binary that inherits only a channel fd, and hands it the GSS
 // context and the client socket (see fork_exec.h). As root with --user,
@@ -25,8 +26,10 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "examples/cli.h"
 #include "examples/fork_exec.h"
 #include "examples/server_util.h"
+#include "gssx/status.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "HOST:PORT (PORT 0: any free port, printed) or unix:PATH");
@@ -87,10 +90,10 @@ int main(int argc, char** argv) {
       "FILE [--listen 127.0.0.1:0] [--user NAME] [--session PATH]");
   // Whatever we inherited stays with us: sessions get only their channel.
   if (absl::Status s = gssx::examples::MarkInheritedFdsCloseOnExec(); !s.ok()) {
-    std::fprintf(stderr, "fork_exec_server: %s\n", s.ToString().c_str());
+    std::fprintf(stderr, "fork_exec_server: %s\n", gssx::StatusText(s).c_str());
     return 1;
   }
-  absl::ParseCommandLine(argc, argv);
+  gssx::examples::ParseCommandLine(argc, argv);
   gssx::examples::ForkExecOptions o;
   o.listen = absl::GetFlag(FLAGS_listen);
   o.keytab = absl::GetFlag(FLAGS_keytab);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Length-prefixed frames over a stream socket, for the example programs:
 // 4-byte big-endian length, then the bytes. At most kMaxFrame bytes.
 // `fd` must be a socket (reads use recv with MSG_DONTWAIT and poll only

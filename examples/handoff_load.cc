@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // handoff_load: end-to-end connections per second through the pre-fork
 // server, with and without the handoff, in one run.
 //
@@ -70,11 +71,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "examples/cli.h"
 #include "examples/client.h"
 #include "examples/prefork.h"
 #include "examples/server_util.h"
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
+#include "gssx/status.h"
 #include "testing/bench.h"
 
 ABSL_FLAG(int, clients, 8, "concurrent client threads");
@@ -201,7 +204,7 @@ class Bench {
           ++done;
           if (!s.ok()) {
             ++errors;
-            if (error.empty()) error = s.ToString();
+            if (error.empty()) error = gssx::StatusText(s);
             continue;
           }
           if (t1 >= measure_from && t1 <= end) {
@@ -302,7 +305,7 @@ int Main() {
   acquire.usage = CredentialUsage::kInitiate;
   absl::StatusOr<Credentials> cred = Credentials::Acquire(acquire);
   if (!cred.ok()) {
-    std::fprintf(stderr, "handoff_load: %s\n", cred.status().ToString().c_str());
+    std::fprintf(stderr, "handoff_load: %s\n", gssx::StatusText(cred.status()).c_str());
     return 2;
   }
   Bench bench(dir, std::move(*cred));
@@ -401,6 +404,6 @@ int main(int argc, char** argv) {
       "end-to-end connections/s of the pre-fork server with and without "
       "handoff.\nUsage: bazel run -c opt //examples:handoff_load [-- --seconds "
       "3 --runs 3 --clients 8]");
-  absl::ParseCommandLine(argc, argv);
+  gssx::examples::ParseCommandLine(argc, argv);
   return gssx::examples::Main();
 }

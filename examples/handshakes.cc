@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "examples/serve.h"
+#include "gssx/status.h"
 
 namespace gssx::examples {
 
@@ -119,7 +120,7 @@ HandshakeProgress PendingHandshakes::Advance(
             out.authenticated.push_back({*std::move(ctx), std::move(p.fd)});
           } else {
             out.failures.push_back(
-                absl::StrCat("handshake: ", ctx.status().ToString()));
+                absl::StrCat("handshake: ", gssx::StatusText(ctx.status())));
           }
           continue;
         }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MIT Kerberos example client (the server is krb5_server.h): connect,
 // establish a context with gss_init_sec_context from the default ccache
 // (a ticket from kinit; KRB5CCNAME), mutual authentication, then send N

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MIT Kerberos demo, self-contained:
 //
 //   bazel run //examples:krb5_demo
@@ -26,9 +27,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/flags/usage.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "examples/cli.h"
 #include "examples/krb5_client.h"
 #include "examples/krb5_server.h"
 #include "examples/server_util.h"
@@ -45,7 +48,7 @@ bool ShowTheGap(const std::string& service) {
   std::printf("\n== one export token, two imports ==\n");
   absl::StatusOr<krb5::MitPair> pair = krb5::EstablishInProcess(service);
   if (!pair.ok()) {
-    std::printf("establish: %s\n", pair.status().ToString().c_str());
+    std::printf("establish: %s\n", transport::StatusText(pair.status()).c_str());
     return false;
   }
   const std::vector<uint8_t> msg = {'p', 'a', 'y', ' ', '1', '0', '0'};
@@ -81,7 +84,7 @@ bool ShowTheGap(const std::string& service) {
   std::printf("gssx memfd: import in process %d %s; second import here: %s\n",
               static_cast<int>(child), child_ok ? "succeeded" : "FAILED",
               refused ? "refused, already-consumed (the kernel latch)"
-                      : again.status().ToString().c_str());
+                      : transport::StatusText(again.status()).c_str());
   return mit_twice && child_ok && refused;
 }
 
@@ -90,7 +93,7 @@ int Main() {
   absl::StatusOr<std::unique_ptr<testing::TestRealm>> realm =
       testing::TestRealm::Create();
   if (!realm.ok()) {
-    std::printf("test realm: %s\n", realm.status().ToString().c_str());
+    std::printf("test realm: %s\n", transport::StatusText(realm.status()).c_str());
     return 1;
   }
   std::printf("realm %s: krb5kdc pid %d on 127.0.0.1:%d, directory %s\n",
@@ -140,7 +143,7 @@ int Main() {
         absl::StatusOr<Krb5ClientResult> r = RunKrb5Client(c);
         std::lock_guard<std::mutex> l(mu);
         if (!r.ok()) {
-          failures.push_back(r.status().ToString());
+          failures.push_back(transport::StatusText(r.status()));
           return;
         }
         ++clients_ok;
@@ -176,4 +179,16 @@ int Main() {
 }  // namespace
 }  // namespace gssx::examples
 
-int main() { return gssx::examples::Main(); }
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "krb5_demo: the MIT Kerberos demo (a throwaway realm with a real KDC,\n"
+      "MIT's double import vs gssx's latch, krb5_server with 30 clients).\n"
+      "Usage: bazel run //examples:krb5_demo   (no arguments)");
+  // --help prints this and exits here: no realm, no KDC, no server.
+  std::vector<char*> args = gssx::examples::ParseCommandLine(argc, argv);
+  if (args.size() > 1) {
+    std::fprintf(stderr, "krb5_demo: takes no arguments (--help)\n");
+    return 2;
+  }
+  return gssx::examples::Main();
+}

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end on MIT Kerberos: a real KDC (testing/krb5), the real
 // krb5_server binary from the runfiles, and Kerberos clients holding a
 // ticket from kinit. Each client is authenticated by the server's master

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/krb5_server.h"
 
 #include <fcntl.h>
@@ -90,7 +91,7 @@ int WorkerMain(UniqueFd socket, UniqueFd done, bool verbose) {
   ::signal(SIGINT, SIG_IGN);   // Ctrl-C reaches the master, which says so
   absl::StatusOr<transport::Channel> ch = transport::Channel::Open(std::move(socket));
   if (!ch.ok()) {
-    Log("worker", ch.status().ToString());
+    Log("worker", transport::StatusText(ch.status()));
     return 1;
   }
   for (;;) {
@@ -100,14 +101,14 @@ int WorkerMain(UniqueFd socket, UniqueFd done, bool verbose) {
     if (transport::IsError(r.status(), transport::ErrorKind::kPeerClosed)) return 0;
     if (transport::IsError(r.status(), transport::ErrorKind::kOs)) {
       // The channel itself failed: nothing more will come through it.
-      Log("worker", absl::StrCat("channel: ", r.status().ToString()));
+      Log("worker", absl::StrCat("channel: ", transport::StatusText(r.status())));
       return 1;
     }
     const char free_byte = 'f';
     if (!r.ok()) {
       // One handoff refused (answered with a negative ack: the master
       // reclaims it); the channel is fine.
-      Log("worker", absl::StrCat("handoff refused: ", r.status().ToString()));
+      Log("worker", absl::StrCat("handoff refused: ", transport::StatusText(r.status())));
       if (::write(done.get(), &free_byte, 1) != 1) return 1;
       continue;
     }
@@ -120,7 +121,7 @@ int WorkerMain(UniqueFd socket, UniqueFd done, bool verbose) {
     }
     if (verbose) Log("worker", "imported a context with its client");
     absl::Status served = Serve(r->context, r->fds[0].get());
-    if (!served.ok()) Log("worker", absl::StrCat("client: ", served.ToString()));
+    if (!served.ok()) Log("worker", absl::StrCat("client: ", transport::StatusText(served)));
     r->fds.clear();
     if (::write(done.get(), &free_byte, 1) != 1) return 1;
   }
@@ -254,7 +255,7 @@ class Master {
     std::string principal;
     absl::StatusOr<MitContext> ctx = Authenticate(client.get(), &principal);
     if (!ctx.ok()) {
-      Log("master", absl::StrCat("authentication failed: ", ctx.status().ToString()));
+      Log("master", absl::StrCat("authentication failed: ", transport::StatusText(ctx.status())));
       ++dropped_;
       return;
     }
@@ -342,7 +343,7 @@ int RunKrb5Server(const Krb5ServerOptions& options) {
   int port = 0;
   absl::StatusOr<UniqueFd> listener = Listen(options.listen, &port);
   if (!listener.ok()) {
-    Log("master", listener.status().ToString());
+    Log("master", transport::StatusText(listener.status()));
     return 1;
   }
   absl::StatusOr<int> signals =
@@ -350,7 +351,7 @@ int RunKrb5Server(const Krb5ServerOptions& options) {
   if (!signals.ok()) return 1;
   Master master(options, std::move(*listener), *signals);
   if (absl::Status s = master.StartWorkers(); !s.ok()) {
-    Log("master", absl::StrCat("starting workers: ", s.ToString()));
+    Log("master", absl::StrCat("starting workers: ", transport::StatusText(s)));
     return 1;
   }
   Log("master", absl::StrCat("listening on ", options.listen,

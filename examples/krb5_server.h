@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // krb5_server: a pre-fork server on the system's MIT Kerberos GSS-API.
 // The master accepts each TCP client, runs gss_accept_sec_context with the
 // default keytab (KRB5_KTNAME), and hands the established context and the

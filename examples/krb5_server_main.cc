@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // krb5_server: pre-fork server on MIT Kerberos; see krb5_server.h.
 //
 //   KRB5_KTNAME=FILE:service.keytab bazel run //examples:krb5_server --
@@ -11,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "examples/cli.h"
 #include "examples/krb5_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
@@ -25,7 +27,7 @@ int main(int argc, char** argv) {
       "pre-fork server on MIT Kerberos: accept in the master, hand socket + "
       "MIT context to a worker through gssx.\nUsage: krb5_server "
       "[--listen 127.0.0.1:0] [--workers 2]");
-  absl::ParseCommandLine(argc, argv);
+  gssx::examples::ParseCommandLine(argc, argv);
   gssx::examples::Krb5ServerOptions o;
   o.listen = absl::GetFlag(FLAGS_listen);
   o.workers = absl::GetFlag(FLAGS_workers);

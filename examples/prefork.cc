@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/prefork.h"
 
 #include <poll.h>
@@ -24,6 +25,7 @@
 #include "gssx/context.h"
 #include "gssx/credentials.h"
 #include "gssx/handoff.h"
+#include "gssx/status.h"
 #include "transport/channel.h"
 #include "transport/errors.h"
 #include "transport/unique_fd.h"
@@ -50,7 +52,7 @@ bool Serve(Context& ctx, int client, int signals, bool verbose) {
     absl::Status s = ServeOneRequest(ctx, client);
     if (absl::IsNotFound(s)) break;
     if (!s.ok()) {
-      Log("worker", absl::StrCat("closing the connection: ", s.ToString()));
+      Log("worker", absl::StrCat("closing the connection: ", gssx::StatusText(s)));
       break;
     }
     ++served;
@@ -83,7 +85,7 @@ int WorkerMain(Channel channel, UniqueFd control, bool verbose) {
     absl::StatusOr<ReceivedContext> r = ReceiveContext(channel, opts);
     if (!r.ok()) {
       if (transport::IsError(r.status(), transport::ErrorKind::kPeerClosed)) return 0;
-      Log("worker", absl::StrCat("import failed: ", r.status().ToString()));
+      Log("worker", absl::StrCat("import failed: ", gssx::StatusText(r.status())));
       continue;
     }
     if (r->fds.size() != 1) continue;
@@ -94,7 +96,7 @@ int WorkerMain(Channel channel, UniqueFd control, bool verbose) {
           HandOffContext(channel, r->context, {r->fds[0].get()});
       Log("worker", back.ok() ? "stopping: handed the connection back"
                               : absl::StrCat("stopping: hand-back failed: ",
-                                             back.status().ToString()));
+                                             gssx::StatusText(back.status())));
       return 0;
     }
   }
@@ -194,7 +196,7 @@ class Master {
     ctl->second.Reset();
     absl::StatusOr<Channel> channel = Channel::Open(std::move(ch->first));
     if (!channel.ok()) {
-      Log("master", absl::StrCat("worker channel: ", channel.status().ToString()));
+      Log("master", absl::StrCat("worker channel: ", gssx::StatusText(channel.status())));
       ::kill(pid, SIGKILL);
       return false;
     }
@@ -336,7 +338,7 @@ class Master {
       absl::Status s = ServeOneRequest(served_[i].ctx, served_[i].fd.get());
       if (s.ok()) continue;
       if (!absl::IsNotFound(s)) {
-        Log("master", absl::StrCat("closing a connection: ", s.ToString()));
+        Log("master", absl::StrCat("closing a connection: ", gssx::StatusText(s)));
       }
       done[i] = true;
     }
@@ -401,7 +403,7 @@ class Master {
         MarkDead(*w, "is gone");
       } else {
         ++stats_.failures;
-        Log("master", absl::StrCat("handoff lost a connection: ", d.status().ToString()));
+        Log("master", absl::StrCat("handoff lost a connection: ", gssx::StatusText(d.status())));
         pending_.pop_front();
       }
     }
@@ -486,13 +488,13 @@ int RunPreforkServer(const PreforkOptions& options) {
   acquire.usage = CredentialUsage::kAccept;
   absl::StatusOr<Credentials> cred = Credentials::Acquire(acquire);
   if (!cred.ok()) {
-    Log("master", absl::StrCat("credentials: ", cred.status().ToString()));
+    Log("master", absl::StrCat("credentials: ", gssx::StatusText(cred.status())));
     return 1;
   }
   int port = 0;
   absl::StatusOr<UniqueFd> listener = Listen(options.listen, &port);
   if (!listener.ok()) {
-    Log("master", listener.status().ToString());
+    Log("master", gssx::StatusText(listener.status()));
     return 1;
   }
   absl::StatusOr<int> signals =

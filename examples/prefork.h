@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pre-fork server behind examples/prefork_server and the demo.
 //
 // The master listens (TCP on loopback, or a Unix path), pre-forks N

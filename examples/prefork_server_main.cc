@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // prefork_server: a pre-forked worker pool that authenticates each client
 // in the master and hands the client socket plus its GSS context to an
 // idle worker (see prefork.h).
@@ -13,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "examples/cli.h"
 #include "examples/prefork.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
@@ -31,7 +33,7 @@ int main(int argc, char** argv) {
       "pre-fork server: authenticate in the master, hand socket + GSS "
       "context to a worker.\nUsage: prefork_server --keytab FILE --trust "
       "FILE [--listen 127.0.0.1:0] [--workers 4]");
-  absl::ParseCommandLine(argc, argv);
+  gssx::examples::ParseCommandLine(argc, argv);
   gssx::examples::PreforkOptions o;
   o.listen = absl::GetFlag(FLAGS_listen);
   o.workers = absl::GetFlag(FLAGS_workers);

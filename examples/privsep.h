@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Privilege separation for the fork/exec example: what the server and the
 // session binary it execs do around the inherited channel, besides the
 // handoff itself (fork_exec.h tells the whole sequence).

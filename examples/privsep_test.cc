@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Privilege separation in the fork/exec example, for real: the server runs
 // as root and its sessions must run as "nobody" (uid 65534). Needs real
 // root, so it runs outside Bazel's sandbox (tag "no-sandbox": the

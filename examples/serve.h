@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The server side of the example protocol (the client side is client.h),
 // shared by every example server so that they differ only in where the
 // context lives:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Plumbing shared by the example servers (prefork, fork_exec, session):
 // log lines, the listening socket, and a self-pipe for signals.
 //

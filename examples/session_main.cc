@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // session: the per-connection program the fork/exec server execs
 // (fork_exec.h). It inherits exactly one fd, a channel to the server, and
 // receives over it the client's socket and the established GSS context,
@@ -31,10 +32,12 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "examples/cli.h"
 #include "examples/privsep.h"
 #include "examples/serve.h"
 #include "examples/server_util.h"
 #include "gssx/handoff.h"
+#include "gssx/status.h"
 #include "transport/channel.h"
 #include "transport/peer.h"
 
@@ -91,7 +94,7 @@ int Main() {
   const bool verbose = absl::GetFlag(FLAGS_verbose);
   absl::StatusOr<int> signals = InstallSignalPipe({SIGTERM, SIGINT});
   if (!signals.ok()) {
-    Log(kWho, signals.status().ToString());
+    Log(kWho, gssx::StatusText(signals.status()));
     return 5;
   }
   // The server made the socketpair, so SO_PEERCRED will name it with the
@@ -102,19 +105,19 @@ int Main() {
     absl::StatusOr<UserIds> ids = LookUpUser(user);
     absl::Status dropped = ids.ok() ? DropPrivileges(*ids) : ids.status();
     if (!dropped.ok()) {
-      Log(kWho, absl::StrCat("cannot become ", user, ": ", dropped.ToString()));
+      Log(kWho, absl::StrCat("cannot become ", user, ": ", gssx::StatusText(dropped)));
       return 4;
     }
     Log(kWho, absl::StrCat("dropped privileges to ", user, " (uid ", ids->uid,
                            " gid ", ids->gid, ")"));
   }
   if (absl::Status s = SendSessionReady(fd); !s.ok()) {
-    Log(kWho, absl::StrCat("ready: ", s.ToString()));
+    Log(kWho, absl::StrCat("ready: ", gssx::StatusText(s)));
     return 5;
   }
   absl::StatusOr<ReceivedContext> r = Receive(fd, server_uid);
   if (!r.ok()) {
-    Log(kWho, r.status().ToString());
+    Log(kWho, gssx::StatusText(r.status()));
     return 5;
   }
   if (verbose) {
@@ -138,7 +141,7 @@ int Main() {
     absl::Status s = ServeOneRequest(r->context, client);
     if (absl::IsNotFound(s)) break;
     if (!s.ok()) {
-      Log(kWho, absl::StrCat("closing the connection: ", s.ToString()));
+      Log(kWho, absl::StrCat("closing the connection: ", gssx::StatusText(s)));
       return 6;
     }
     ++served;
@@ -156,6 +159,6 @@ int main(int argc, char** argv) {
       "client socket\nhanded over the inherited channel and serves the "
       "client.\nUsage: session --channel_fd=N [--user=NAME] [--verbose] "
       "(started by fork_exec_server)");
-  absl::ParseCommandLine(argc, argv);
+  gssx::examples::ParseCommandLine(argc, argv);
   return gssx::examples::Main();
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Clock: where gssx reads the time, so that tests can move it.
 //
 //   ManualClock clock;                       // starts at a fixed instant

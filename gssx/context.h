@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Security contexts of the built-in gssx mechanism: establishment (Noise
 // IK_25519_ChaChaPoly_SHA256), per-message protection, and export/import of
 // the complete context state. The C++ API that the RFC 2744 C ABI maps
@@ -20,7 +21,7 @@
 //   absl::StatusOr<transport::SecretBuffer> bytes = std::move(ctx).Export();
 //   absl::StatusOr<Context> again = Context::Import(bytes->span());
 //
-// The mechanism (DESIGN.md "The built-in mechanism"):
+// The mechanism (docs/design.md "The built-in mechanism"):
 //  - The init token carries Noise message 1 (e, es, s, ss): the initiator
 //    knows the target's static key from its trust file. Its encrypted
 //    payload holds the initiator's and target's names, the requested flags

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Credentials: who we are (a keytab: identities with X25519 private keys)
 // and whom we trust (a trust file: identities with public keys), as
 // gss_acquire_cred hands them to context establishment.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Export and import of complete context state (Context::Export/Import).
 #include <fcntl.h>
 #include <unistd.h>
@@ -189,9 +190,10 @@ TEST(ExportTest, ExpiryTravelsAndIsEnforced) {
   EXPECT_TRUE(pair.initiator.valid());  // a failed export keeps the context
 }
 
-// DESIGN.md "Scale": a worker holds thousands of live contexts. Each keeps
-// its two keys in slots of transport's locked pool, not in a sodium_malloc
-// allocation of its own (3-4 locked pages each), so 10,000 fit easily.
+// docs/design.md "Locked memory and scale": a worker holds thousands of
+// live contexts. Each keeps its two keys in slots of transport's locked
+// pool, not in a sodium_malloc allocation of its own (3-4 locked pages
+// each), so 10,000 fit easily.
 TEST(ExportTest, TenThousandLiveImportedContexts) {
   ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
   ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers));

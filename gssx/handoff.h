@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Handing an established context — and the client connection that goes
 // with it — to another process, exactly once.
 //
@@ -79,8 +80,8 @@ struct ReceiveContextOptions {
 absl::StatusOr<ReceivedContext> ReceiveContext(
     transport::Channel& channel, const ReceiveContextOptions& options = {});
 
-// Raw form (DESIGN.md): the export token as plaintext in a sealed memfd,
-// for callers with their own fd transport. OK: `ctx` is empty. Prefer the
+// Raw form (docs/design.md "Raw form"): the export token as plaintext in a
+// sealed memfd, for callers with their own fd transport. OK: `ctx` is empty. Prefer the
 // channel form: this one leaves plaintext secrets in shmem until imported.
 absl::StatusOr<transport::UniqueFd> ExportContextToFd(Context& ctx);
 // Verifies, imports and consumes such an fd (the caller still closes it).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Making identities: what `gssx keygen` does (gssx_main.cc), as a function.
 //
 //   absl::StatusOr<KeygenResult> r =

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `gssx keygen` (the //gssx:gssx_tool binary) and gssx::Keygen.
 #include "gssx/keygen.h"
 

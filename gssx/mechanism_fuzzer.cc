@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the mechanism's parsers of untrusted bytes, in C++.
 //
 // The first input byte picks what the rest feeds:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Writes the mechanism fuzzer's named seeds (real tokens between the fixed
 // fuzz identities) into the directory given as argv[1].
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Names: who a party is (gss_import_name, gss_display_name,
 // gss_compare_names, gss_canonicalize_name, gss_export_name,
 // gss_duplicate_name).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Object identifiers (ASN.1 OIDs) as GSS-API uses them: the DER contents
 // octets, without tag and length, like gss_OID_desc's `elements`.
 //

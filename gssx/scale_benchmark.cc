@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
 // scale_benchmark: does handoff cost grow with the number of live contexts,
-// the token size, the fds carried? DESIGN.md "Scale".
+// the token size, the fds carried? docs/design.md "Locked memory and scale".
 //
 //   bazel run -c opt //gssx:scale_benchmark
 //

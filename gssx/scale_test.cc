@@ -1,5 +1,7 @@
-// DESIGN.md "Scale": ten thousand live contexts per process inside the
-// default 8 MiB RLIMIT_MEMLOCK, every one usable, every one wiped.
+// SPDX-License-Identifier: Apache-2.0
+// docs/design.md "Locked memory and scale": ten thousand live contexts per
+// process inside the default 8 MiB RLIMIT_MEMLOCK, every one usable, every
+// one wiped.
 #include <linux/capability.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gssx/status.h"
 
 #include <cstring>
@@ -5,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "transport/errors.h"
 
@@ -82,7 +84,7 @@ std::optional<Decoded> DecodePayload(const absl::Status& status) {
   return d;
 }
 
-// DESIGN.md "Status codes": how transport failures surface through gssx.
+// docs/design.md "Status codes": how transport failures surface through gssx.
 ErrorKind KindForTransport(transport::ErrorKind kind) {
   using T = transport::ErrorKind;
   switch (kind) {
@@ -359,6 +361,23 @@ absl::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kNameNotMn: return "name-not-mn";
   }
   return "unknown";
+}
+
+std::string StatusText(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  if (!DecodePayload(status).has_value()) {
+    return transport::StatusText(status);
+  }
+  std::string text(status.message());
+  std::string tag(ErrorKindName(KindOf(status)));
+  const uint32_t minor = GssMinorStatus(status);
+  if (minor != 0) {
+    const std::string why = DescribeMinorStatus(minor);
+    if (!absl::StrContains(text, why)) absl::StrAppend(&tag, ": ", why);
+  }
+  if (text.empty()) return tag;
+  absl::StrAppend(&text, " (", tag, ")");
+  return text;
 }
 
 }  // namespace gssx

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gssx error kinds and GSS-API status codes: what every gssx call returns
 // inside an absl::Status, and how the C ABI turns it into (major, minor).
 //
@@ -25,9 +26,10 @@
 // etc. below), and the C ABI ORs them into the major status.
 //
 // Statuses from //transport (transport/errors.h) are understood too:
-// KindOf() and friends map them as DESIGN.md's status table says (an
-// already-consumed token is kNoContext with minor "already imported", a
-// refused peer is kUnauthorized, an OS failure is kFailure with its errno).
+// KindOf() and friends map them as the table in docs/design.md "Status
+// codes" says (an already-consumed token is kNoContext with minor "already
+// imported", a refused peer is kUnauthorized, an OS failure is kFailure with
+// its errno).
 // A status with no payload at all (a bug) reads as kFailure / kInternal.
 #ifndef GSSX_STATUS_H_
 #define GSSX_STATUS_H_
@@ -183,6 +185,14 @@ std::string DescribeMinorStatus(uint32_t minor);
 absl::string_view DescribeErrorKind(ErrorKind kind);
 // A short stable name ("defective-token"), for logs and tests.
 absl::string_view ErrorKindName(ErrorKind kind);
+
+// A status as a user-facing line: its message and, in parentheses, the
+// kind's stable name and the minor status in words (unless the message
+// already says it). Transport statuses as transport::StatusText; others
+// with their absl code name. Never the payload bytes that
+// absl::Status::ToString() prints.
+//   "gssx: keytab /x: ... (no-cred: The keytab cannot be read.)"
+std::string StatusText(const absl::Status& status);
 
 }  // namespace gssx
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small pieces the benchmarks share (transport:handoff_benchmark,
 // gssx:scale_benchmark, gssx/krb5:krb5_handoff_benchmark,
 // examples:handoff_load): order statistics of samples, and CPU pinning.

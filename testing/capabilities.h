@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Capabilities in tests: drop one from the effective set of this process
 // (e.g. CAP_IPC_LOCK, so that RLIMIT_MEMLOCK applies to root too).
 #ifndef GSSX_TESTING_CAPABILITIES_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ForkedChild: run a function in a forked child process, with a deadline.
 //
 //   absl::StatusOr<ForkedChild> c = ForkedChild::Start([&] {

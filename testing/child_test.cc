@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ForkedChild's non-blocking Exited(), which testing/krb5 polls while it
 // waits for a KDC to come up.
 #include "testing/child.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fd-leak checks: the set of open descriptors from /proc/self/fd.
 //
 //   FdSnapshot before = FdSnapshot::Take();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gMock matchers for gssx statuses (gssx/status.h): the GSS routine error
 // and, optionally, the minor code.
 //

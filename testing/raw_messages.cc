@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "testing/raw_messages.h"
 
 #include <sys/socket.h>

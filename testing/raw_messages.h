@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Playing a broken or hostile channel peer in tests: raw SOCK_SEQPACKET
 // messages with fds, and HANDOFF bodies in channel.cc's wire layout.
 //

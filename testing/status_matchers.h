@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gMock matchers for absl::Status / absl::StatusOr (the packaged Abseil
 // predates absl's own) and for gssx transport error kinds.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // In-memory identities for tests: a service and a client that trust each
 // other, and a helper that runs the handshake between them. Nothing touches
 // the file system; the private keys live in locked memory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main() for gssx tests: gtest plus an fd-leak check around every test.
 #include "gtest/gtest.h"
 #include "testing/fd_leak.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Counts gtest cases from Bazel's test.xml files.
 
 Usage: count_results.py LABEL TESTLOGS_DIR < labels

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Channel: an AF_UNIX SOCK_SEQPACKET connection that hands secret tokens
 // (plus any extra fds, e.g. a client socket) to a peer process exactly once.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many threads using the transport at once, for ThreadSanitizer (tagged
 // "tsan": tools/test runs it under --config=tsan) and as a plain stress
 // test otherwise.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The exporter's half of handing over something that lives as a token —
 // typically an exported security context — with the guarantee that it is
 // never lost: send, wait for the importer's ack, and if the ack does not

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DeliverToken: every way a handoff ends, and what the caller's restore
 // function sees in each.
 #include "transport/deliver.h"

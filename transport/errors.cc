@@ -1,8 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "transport/errors.h"
 
 #include <cstring>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace gssx::transport {
@@ -117,6 +119,25 @@ absl::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kUnsupported: return "unsupported";
   }
   return "unknown";
+}
+
+std::string StatusText(const absl::Status& status) {
+  if (status.ok()) return "OK";
+  const ErrorKind kind = KindOf(status);
+  std::string text(status.message());
+  const std::string tag =
+      kind != ErrorKind::kNone
+          ? std::string(ErrorKindName(kind))
+          : absl::StatusCodeToString(status.code());
+  if (text.empty()) return tag;
+  absl::StrAppend(&text, " (", tag);
+  const int e = ErrnoOf(status);
+  if (e != 0) {
+    const char* why = std::strerror(e);
+    if (!absl::StrContains(text, why)) absl::StrAppend(&text, ": ", why);
+  }
+  absl::StrAppend(&text, ")");
+  return text;
 }
 
 }  // namespace gssx::transport

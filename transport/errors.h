@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Transport error kinds: one specific, machine-readable reason per failure.
 //
 //   absl::Status s = channel.Receive(opts).status();
@@ -13,6 +14,7 @@
 #define GSSX_TRANSPORT_ERRORS_H_
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -87,6 +89,13 @@ int ErrnoOf(const absl::Status& status);
 
 // A short stable name ("already-consumed"), for logs and tests.
 absl::string_view ErrorKindName(ErrorKind kind);
+
+// A status as a user-facing line: its message and, in parentheses, its
+// kind's stable name (and the errno's text when the message lacks it);
+// for a status not made here, its message and absl code name. Never the
+// payload bytes that absl::Status::ToString() prints.
+//   "peer closed the channel (peer-closed)"
+std::string StatusText(const absl::Status& status);
 
 }  // namespace gssx::transport
 

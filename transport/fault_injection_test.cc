@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fault injection through the syscall seam (internal/syscalls.h).
 //
 // For every operation (Seal, Consume, Send, Receive, AwaitAck, Reclaim,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // handoff_benchmark: what one exactly-once handoff costs, next to the
 // kernel floor it is built on. Run: bazel run -c opt //transport:handoff_benchmark
 //

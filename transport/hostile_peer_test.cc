@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Hostile peers, each in its own process, against an importer that also
 // serves a well-behaved peer. Each attack must give a clear status on the
 // attacked channel and cost nothing else: every fd it sent is closed, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Kill storm: exporters and importers in separate processes hand tokens
 // over channels while they are SIGKILLed at random points, and an audit
 // proves that every token ended exactly once.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Sealed-memfd tokens: one secret byte string in a memfd that can be
 // consumed exactly once, system-wide.
 //
@@ -26,7 +27,7 @@
 // which binds the file to its token id and size.
 //
 // Raw form (plaintext in shmem, for callers with their own fd transport,
-// DESIGN.md "Raw form"), little-endian, version 1:
+// docs/design.md "Raw form"), little-endian, version 1:
 //   0  magic "GXTK"     4  version (1)    5  flags (0)
 //   6  reserved (0, 2)  8  token id (16)  24 payload size (u32)
 //   28 reserved (0, 4)  32 the payload

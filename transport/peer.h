@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Peer credentials and the policy that admits or refuses a peer.
 //
 //   PeerPolicy p = PeerPolicy::SameUid();        // the default

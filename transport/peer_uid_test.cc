@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Peers with another uid, for real: needs root (see BUILD).
 #include <unistd.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Another process tries to take a token by reopening its memfd through
 // /proc/PID/fd (which would let it pre-empt the importer's latch). Needs
 // real root to run the attacker as another uid (see BUILD: no-sandbox);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many processes race to consume duplicates of one token memfd: exactly one
 // wins every round, the others are told "already consumed".
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SecretBuffer: secret bytes in locked, guarded memory (libsodium).
 //
 //   absl::StatusOr<SecretBuffer> key = SecretBuffer::Create(32);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "transport/secret_buffer.h"
 
 #include <linux/capability.h>
@@ -91,7 +92,8 @@ TEST(SecretBufferTest, LargeBuffersUseTheirOwnAllocation) {
   EXPECT_EQ(GetLockedMemoryStats().buffers_in_use, before.buffers_in_use);
 }
 
-// DESIGN.md "Scale": 10,000 contexts' keys in the default 8 MiB limit.
+// docs/design.md "Locked memory and scale": 10,000 contexts' keys in the
+// default 8 MiB limit.
 TEST(SecretBufferTest, TenThousandKeyPairsFitInEightMiBLocked) {
   ASSERT_OK_AND_ASSIGN(ForkedChild child, ForkedChild::Start([] {
     if (!DropIpcLock()) return 10;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UniqueFd: the one owner type for a file descriptor in gssx.
 //
 //   absl::StatusOr<UniqueFd> fd = ...;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A consumer's test: authenticate in one process, hand the context and a
 // connection (here a socketpair end) to a forked worker, which continues
 // the session; the test's own process plays the client.

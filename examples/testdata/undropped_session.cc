@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A broken stand-in for examples/session, for privsep_test: it ignores
 // --user and keeps the privileges it was started with, but otherwise
 // behaves (says "ready", then tries to import). fork_exec_server run with

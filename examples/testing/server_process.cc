@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/testing/server_process.h"
 
 #include <dirent.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End-to-end test harness: runs a REAL example server binary (from the
 // test's runfiles) as a child process, the way a user would, and watches
 // it through file descriptors only — no fixed ports, no sleeps.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "examples/testing/test_keys.h"
 
 #include "gssx/keygen.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gssx key files for the example servers' end-to-end tests (the gssx
 // mechanism's keytabs and trust files, made with gssx::Keygen). Kept apart
 // from server_process.h so that tests of the MIT Kerberos examples do not

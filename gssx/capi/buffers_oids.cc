@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 2744 buffers, OIDs and OID sets, and the common extensions for OID
 // strings and buffer sets (gss_oid_to_str, gss_str_to_oid,
 // gss_release_oid, gss_*_buffer_set*).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the C ABI's entry points that parse untrusted bytes.
 //
 // The first input byte picks the call, the rest is its input:

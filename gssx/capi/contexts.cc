@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 2744 security contexts over gssx::Context (gssx/context.h):
 // establishment, per-message calls (and their version 1 names), inquiry,
 // deletion, and gss_export_sec_context / gss_import_sec_context.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Security contexts of the C ABI: establishment, per-message calls,
    inquiry, deletion, export and import, tested from C with the identities
    of gssx_c_use_test_identities() ($GSSX_KEYTAB, $GSSX_TRUST). */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 2744 credentials over gssx::Credentials (gssx/credentials.h), and
 // the extensions gss_set_neg_mechs / gss_acquire_cred_with_password (not
 // applicable to gssx: GSS_S_UNAVAILABLE).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Credentials of the C ABI (gss_acquire_cred ... gss_add_cred) with the
    keytab and trust file named by $GSSX_KEYTAB / $GSSX_TRUST, from C. */
 #include <fcntl.h>

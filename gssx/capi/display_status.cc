@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gss_display_status: every status code to a sentence.
 //
 // GSS_C_GSS_CODE: a major status holds up to one calling error, one routine

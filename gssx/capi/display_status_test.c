@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gss_display_status, tested from C. */
 #include <errno.h>
 #include <gssapi/gssapi.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The gssx extensions (<gssx/gssx.h>): channels, and handing a context to
 // another process over a channel or as a raw sealed memfd, on top of
 // gssx/handoff.h and transport/channel.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The gssx extensions (<gssx/gssx.h>) between real processes: a forked
    child imports what the parent exports, over a channel or as a raw
    sealed memfd. From C. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 2744 names over gssx::Name (gssx/name.h), and the RFC 6680 /
 // MIT extensions gss_inquire_name, gss_get_name_attribute, gss_localname.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Names of the C ABI (gss_import_name ... gss_localname), tested from C. */
 #include <ctype.h>
 #include <gssapi/gssapi.h>

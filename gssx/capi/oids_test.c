@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Buffers, OIDs, OID sets and buffer sets of the C ABI, tested from C. */
 #include <gssapi/gssapi.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Little-endian, bounds-checked byte encoding for gssx's own formats
 // (handshake payloads, the exported-context token). Internal.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gssx/internal/export_format.h"
 
 #include <sodium.h>

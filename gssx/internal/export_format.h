@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The interprocess (exported) context token, format v1. Internal: the
 // public entry points are Context::Export() and Context::Import().
 //

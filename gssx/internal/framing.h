@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // RFC 2743 §3.1 framing of context-establishment tokens, with the gssx
 // mechanism OID. Internal.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fixed identities for the mechanism fuzzer and its seed writer: the same
 // keys in every run, so seed tokens stay valid. Test use only.
 #ifndef GSSX_INTERNAL_FUZZ_PEERS_H_

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Identity strings: the canonical (mechanism) form of every gssx name, as
 // written in keytabs, trust files, handshakes and exported tokens. Internal.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The text formats of keytabs and trust files, and reading them safely.
 // Internal: the public API is gssx/credentials.h and gssx/keygen.h.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gssx/internal/per_message.h"
 
 #include <sodium.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-message tokens of the gssx mechanism (get_mic / wrap). Internal.
 //
 // Layout (sequence number little-endian):

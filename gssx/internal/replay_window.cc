@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gssx/internal/replay_window.h"
 
 namespace gssx::internal {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The receive side's record of which sequence numbers it has seen, for the
 // RFC 2743 supplementary bits. Internal.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Test helpers: two parties that trust each other, and a context pair.
 // testonly.
 //

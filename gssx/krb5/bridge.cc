@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gssx/krb5/bridge.h"
 
 #include <optional>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Moving live MIT Kerberos GSS-API contexts between processes through the
 // gssx transport, exactly once.
 //

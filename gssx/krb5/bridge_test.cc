@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MIT bridge against a real KDC: real Kerberos contexts of the
 // system's MIT GSS-API, established with a ticket from kinit, moved to
 // other processes through the gssx transport.

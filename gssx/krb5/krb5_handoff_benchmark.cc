@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What moving a real MIT Kerberos context to another process through gssx
 // costs, against what MIT's own export+import costs in one process.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The system's MIT Kerberos GSS-API (libgssapi_krb5), held the gssx way:
 // contexts owned by a move-only handle, MIT's status pairs turned into
 // absl::Status with MIT's own words, and export tokens kept in locked

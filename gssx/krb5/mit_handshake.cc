@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gssx/krb5/mit_handshake.h"
 
 #include <gssapi/gssapi_krb5.h>

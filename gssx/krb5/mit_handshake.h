@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Establishing MIT Kerberos contexts, one token at a time, for the bridge's
 // examples, tests and benchmark (any transport carries the tokens):
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The MIT bridge and the MIT example programs must not link gssx's own
 // mechanism or C ABI: both sides define gss_import_sec_context and the
 // rest, and a program with both would call whichever the linker met first.

@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 // The Noise Protocol Framework (revision 34), for the one cipher suite gssx
 // uses: 25519_ChaChaPoly_SHA256 (X25519, ChaCha20-Poly1305-IETF, SHA-256,
 // HMAC-SHA-256), all on libsodium. The built-in GSS mechanism runs
-// Noise_IK_25519_ChaChaPoly_SHA256 over it (DESIGN.md "The built-in
+// Noise_IK_25519_ChaChaPoly_SHA256 over it (docs/design.md "The built-in
 // mechanism").
 //
 // Initiator of an IK handshake, then transport messages:

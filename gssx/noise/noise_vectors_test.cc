@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs every vector of the published cacophony test-vector file for
 // *_25519_ChaChaPoly_SHA256 (gssx/noise/testdata/, a data dependency of
 // this test): both parties with the vector's fixed keys, each

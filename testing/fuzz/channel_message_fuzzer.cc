@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the channel message parser (transport/channel.cc), fed
 // through a real SOCK_SEQPACKET socketpair, at each place a channel reads
 // a message: the peer's HELLO in Channel::Open, Receive, and AwaitAck

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Input formats of the transport fuzz targets, shared by the targets and by
 // make_seeds.cc (which writes the checked-in seed corpora). Every multi-
 // byte field is little-endian; a field past the end of the input reads as 0.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """gssx_fuzz_target: one libFuzzer target, and its seed corpus as a test.
 
     load("//testing/fuzz:fuzz.bzl", "gssx_fuzz_target")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "testing/fuzz/fuzz_util.h"
 
 #include "testing/raw_messages.h"

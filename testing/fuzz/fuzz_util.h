@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers shared by gssx's libFuzzer targets (testing/fuzz/*_fuzzer.cc and
 // the gssx-level ones): a cursor over the input bytes, an fd counter, a
 // raw-socket sender, and FUZZ_CHECK, which aborts (a crash libFuzzer

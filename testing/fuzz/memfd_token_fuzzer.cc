@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the interprocess token file parser (transport/memfd_token).
 //
 // Arbitrary bytes become the contents of a memfd, sealed in one of eight

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the channel's receive path, end to end. One message (or the
 // same one twice) travels over a real SOCK_SEQPACKET socketpair into
 // Channel::Receive: an arbitrary body, or a real HANDOFF body with byte

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main() that replays a libFuzzer target's corpus as ordinary gtest cases,
 // so every build (gcc, ASan, TSan) regression-tests the seed corpus.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "testing/krb5/test_kdc.h"
 
 #include <fcntl.h>

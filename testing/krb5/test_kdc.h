@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A throwaway Kerberos realm for tests: a real MIT KDC (Debian krb5-kdc)
 // on a loopback port, everything inside one directory of the test's own.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ThreadSanitizer annotations for Debian's (uninstrumented) Abseil.
 //
 // Debian builds libabsl without -fsanitize=thread, so ThreadSanitizer does

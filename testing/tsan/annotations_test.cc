@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Checks absl_tsan_annotations.cc both ways under --config=tsan: accesses
 // ordered by absl::Mutex or absl::call_once are not reported, and a real
 // race next to them still is. Under other builds the mutex and call_once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helper for annotations_test: a write under an absl::Mutex and a write
 // without it, ordered only by a relaxed flag (which orders nothing). Under
 // ThreadSanitizer this is a race and must be reported (exit code 66), even

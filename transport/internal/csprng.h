@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A fork-safe userspace CSPRNG for the handoff's one-time keys, token ids
 // and nonces: one getrandom per process (and per forked child) instead of
 // one per token.

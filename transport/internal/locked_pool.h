@@ -1,6 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 // LockedPool: secret buffers carved out of a few large locked regions, so
 // that a secret costs no system call on the hot path and ten thousand live
-// contexts fit in the default 8 MiB RLIMIT_MEMLOCK (DESIGN.md "Scale").
+// contexts fit in the default 8 MiB RLIMIT_MEMLOCK (docs/design.md "Locked
+// memory and scale").
 //
 // Each region is its own mmap with a PROT_NONE guard page on either side,
 // excluded from core dumps (MADV_DONTDUMP) and mlock()ed. Slots come in

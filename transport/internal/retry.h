@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Retries a system call while it fails with EINTR (never use for close()).
 #ifndef GSSX_TRANSPORT_INTERNAL_RETRY_H_
 #define GSSX_TRANSPORT_INTERNAL_RETRY_H_

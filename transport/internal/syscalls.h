@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one seam between gssx and the kernel (and libsodium's allocator).
 //
 // Every system call the transport and the C ABI make goes through Sys(), a

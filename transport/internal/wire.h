@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Little-endian encoding helpers with bounds checks, for the transport's
 // message and file headers. A Reader never reads past its span: every Get
 // returns false once the input is exhausted, and stays false.

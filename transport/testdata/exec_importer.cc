@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A separate program for channel_test: started by fork+exec with a channel
 // fd number in argv[1], it opens the inherited channel, imports one token
 // and the pipe fd sent with it, and writes the token through that pipe.

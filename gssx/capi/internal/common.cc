@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gssx/capi/internal/common.h"
 
 #include <gssapi/gssapi_generic.h>
@@ -215,7 +216,7 @@ std::optional<std::string> MinorDetail(OM_uint32 minor) {
 OM_uint32 Translate(const absl::Status& status, OM_uint32* minor_status,
                     SupplementaryBits supplementary) {
   if (minor_status != nullptr) {
-    // DESIGN.md "Status codes": the errno is the minor detail of an OS
+    // docs/design.md "Status codes": the errno is the minor detail of an OS
     // failure (GSS_S_FAILURE). Other errors keep their own minor code even
     // when an errno stands behind them: a token already imported elsewhere
     // is EPERM from the kernel latch, but its minor must say "already

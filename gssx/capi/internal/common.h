@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every RFC 2744 entry point of //gssx/capi shares: the one
 // Status -> (major, minor) translation, the exception barrier, buffers,
 // OIDs and OID sets in their C form, and the live-handle tables.

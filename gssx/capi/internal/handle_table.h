@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HandleTable: the live set behind one kind of C handle (gss_ctx_id_t,
 // gss_cred_id_t, gss_name_t, gssx_channel_t). Internal to //gssx/capi.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* An ordinary RFC 2744 program built outside Bazel against a gssx
    distribution, the way users build (tools/dist_test does):
        cc dist_app.c $(pkg-config --cflags --libs gssx)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* c_check.h: checks for the C ABI's tests, written in C. testonly.
  *
  *     void oids_round_trip(void) {

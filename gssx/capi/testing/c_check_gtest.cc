@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gssx/capi/testing/c_check_gtest.h"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C++ side of the C ABI's C tests: runs each C test function as one
 // gtest case. testonly.
 //

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Compiled with -std=c89 -pedantic-errors: the public headers are C89, and
    every type, macro and constant they promise is usable from C89. */
 #include <gssapi/gssapi.h>

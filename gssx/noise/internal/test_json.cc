@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "gssx/noise/internal/test_json.h"
 
 #include <utility>

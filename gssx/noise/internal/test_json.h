@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A JSON reader just large enough for test-vector files: objects, arrays,
 // strings (with the standard escapes; \u only below U+0080), numbers kept
 // as text, true, false, null. Not for untrusted input beyond tests, though

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Re-exports Bazel 4's native C++ rules under rules_cc's names."""
 
 cc_binary = native.cc_binary

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Re-exports Bazel 4's native Java rules under rules_java's names."""
 
 java_binary = native.java_binary

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gssapi.h: the GSS-API version 2 C bindings (RFC 2744) for gssx.
  *
  * What it is for: programs written against RFC 2744 build against gssx

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gssx.h: hand a live GSS-API security context to another process on the
  * same machine, exactly once (the gssx extensions to RFC 2744).
  *
@@ -62,6 +63,10 @@ extern "C" {
 #define GSSX_VERSION_MINOR 1
 #define GSSX_VERSION_PATCH 0
 #define GSSX_VERSION_STRING "0.1.0"
+
+/* The release of the library the program runs with ("0.1.0"), which can be
+   newer than the header it was compiled with. A static string. */
+const char *gssx_version(void);
 
 typedef struct gssx_channel_struct *gssx_channel_t;
 

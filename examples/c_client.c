@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* c_client: the client of c_prefork_server, in plain C on MIT's GSS-API.
  *
  *   cc c_client.c $(pkg-config --cflags --libs krb5-gssapi)

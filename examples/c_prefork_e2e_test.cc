@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end for the C example on MIT Kerberos and libgssx-handoff: a real
 // KDC (testing/krb5), the real c_prefork_server and c_client binaries from
 // the runfiles. Each client is authenticated by the server's master and

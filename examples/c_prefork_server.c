@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* c_prefork_server: a pre-fork, privilege-separated Kerberos server in
  * plain C on the system's MIT GSS-API, handing each authenticated client
  * (its live security context and its socket) to a worker with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Pre-authentication denial of service against the REAL example servers
 // (issue 17 item 4): idle or trickling TCP connections that never finish
 // their handshake must not stop a legitimate client from being served.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Client handshakes driven from a server's poll loop (issue 17 item 4).
 //
 // A client's first frame (its init token, serve.h) may take up to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Key files are trusted only if nobody else can have written them (issue 17
 // item 1): the owner, the mode and every directory above are checked, by
 // Keygen and by loading. The attack reproduced: in a sticky world-writable

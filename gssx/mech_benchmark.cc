@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // mech_benchmark: what the built-in mechanism (Noise IK on libsodium) costs
 // through the gssx C++ API, next to the libsodium primitives it cannot do
 // without, measured in the same run.

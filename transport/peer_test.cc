@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PeerPolicy and the overflow uid/gid (issue 17 item 2). The user-namespace
 // test forks a child that unshares CLONE_NEWUSER without writing a uid map:
 // its own euid becomes the overflow uid, and every host process (this test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The reclaim must not hold the exporter's loop for as long as the kernel
 // stalls the latch (issue 17 item 9). Before about Linux 6.14, a peer that
 // write()s to the sealed token memfd from a userfaultfd- or FUSE-backed

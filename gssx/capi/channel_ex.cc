@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // <gssx/channel_ex.h>: gssx channels with a peer policy, timeouts and a
 // pollable fd — the options of gssx_channel_open,
 // gssx_export_sec_context_to and gssx_import_sec_context_from, which keep

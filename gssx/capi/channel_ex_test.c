@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* <gssx/channel_ex.h>: channels with a peer policy, timeouts and a
    pollable fd. From C. */
 #include <errno.h>

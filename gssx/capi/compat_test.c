@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MIT krb5 compatibility of the C ABI, tested from C (see README.md,
    "Differences from MIT krb5"):
    - outputs set on entry: for every call with outputs, the outputs are

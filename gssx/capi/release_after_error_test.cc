@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs testdata/release_after_error.c (gss_localname -> error ->
 // gss_release_buffer of an uninitialised buffer, the case of issue 12):
 // under valgrind in an ordinary build, directly in an ASan build (the

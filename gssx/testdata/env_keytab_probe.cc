@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // For key_file_security_test: installed setuid root and run by another
 // user, with GSSX_KEYTAB pointing somewhere. Prints what
 // Credentials::Acquire (no explicit path) made of it. Exit 0: the variable

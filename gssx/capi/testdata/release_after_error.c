@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The case of issue 12: a C program calls gss_localname, gets an error,
    and releases the output buffer it never initialised, which is legal and
    safe with MIT krb5 (every output is set on entry). Run under valgrind

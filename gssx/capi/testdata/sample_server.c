@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A GSS-API server and client written the way the classic C sample
    servers were (gss-server / gss-client of the MIT and Heimdal
    distributions), built outside Bazel against a gssx distribution:

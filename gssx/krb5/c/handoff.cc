@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libgssx-handoff: the C face of the MIT Kerberos bridge (gssx/krb5/bridge.h)
 // over gssx's transport. Every handoff goes through the bridge's own
 // StartMitHandOff / ReceiveMitContext / raw fd forms; this file adds only C

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libgssx-handoff from C, with real Kerberos contexts from a real KDC
    (MIT's libgssapi_krb5): every call and its error paths. */
 #define _GNU_SOURCE /* dladdr, memfd_create */

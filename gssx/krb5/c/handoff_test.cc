@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs the C tests of handoff_test.c, one gtest case each, against a real
 // KDC started once for the suite (testing/check_gtest.cc).
 #include "gtest/gtest.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gssapi_ext.h: the MIT krb5 extensions to the GSS-API that C servers
  * commonly call, where MIT programs include them from
  * (#include <gssapi/gssapi_ext.h>). Includes <gssapi/gssapi.h>, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gssapi_generic.h: MIT krb5's legacy names, for programs that include
  * <gssapi/gssapi_generic.h> (the classic GSS-API sample servers do). The
  * gss_nt_* variables are the RFC 2744 name types under their version 1

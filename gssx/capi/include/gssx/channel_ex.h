@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* <gssx/channel_ex.h> (included by <gssx/gssx.h>): gssx channels with a
  * peer policy, timeouts and a pollable fd. The calls of <gssx/gssx.h>
  * keep their behaviour (same uid, 30 s, blocking imports); these are the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* check.h: checks for libgssx-handoff's tests, written in C. testonly.
  *
  *     void send_moves_the_context(void) {

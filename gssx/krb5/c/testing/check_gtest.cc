@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C++ side of libgssx-handoff's C tests: gtest reporting, the test
 // realm, forked children. testonly.
 #include "gssx/krb5/c/testing/check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* An application linking libgssx-handoff.so and MIT's -lgssapi_krb5 (as
    `pkg-config --libs gssx-handoff krb5-gssapi` gives): every gss_* name
    given on the command line resolves into MIT's libgssapi_krb5, and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # libgssx-handoff.so's symbols (run by Bazel as :symbol_test):
 #   - it defines no gss_* symbol (those are the application's GSS-API's);
 #   - it exports exactly the functions <gssx/handoff.h> declares, all

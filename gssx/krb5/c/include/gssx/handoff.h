@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* <gssx/handoff.h>: hand live MIT Kerberos (and SPNEGO) security contexts,
  * together with client sockets, from one process to another — exactly
  * once — with the application's own GSS-API (MIT's libgssapi_krb5).

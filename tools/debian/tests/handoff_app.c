@@ -34,8 +34,9 @@ static int failures = 0;
   } while (0)
 
 /* The worker end, in the child: open, nothing queued yet (timeout 0),
-   then wait for the parent's close. Exit status: 0 when all held. */
-static int child(int fd) {
+   tell the parent (a byte on `ready`), then wait for the parent's close.
+   Exit status: 0 when all held. */
+static int child(int fd, int ready) {
   OM_uint32 major, minor = 0;
   gssx_chan_t chan = NULL;
   gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
@@ -46,7 +47,8 @@ static int child(int fd) {
   major = gssx_handoff_receive(&minor, chan, 0, GSSX_HANDOFF_REQUIRED_FLAGS,
                                &ctx, NULL, &nfds);
   CHECK(major == GSS_S_FAILURE && minor == GSSX_HANDOFF_E_TIMEOUT);
-  /* The parent closes its end after its checks. */
+  CHECK(write(ready, "r", 1) == 1);
+  /* The parent closes its end after its checks and that byte. */
   major = gssx_handoff_receive(&minor, chan, 30000,
                                GSSX_HANDOFF_REQUIRED_FLAGS, &ctx, NULL,
                                &nfds);
@@ -59,7 +61,8 @@ static int child(int fd) {
 int main(void) {
   OM_uint32 major, minor = 0;
   gss_OID_set mechs = GSS_C_NO_OID_SET;
-  int present = 0, sv[2], stream[2], p[2], status = -1;
+  int present = 0, sv[2], stream[2], p[2], ready[2], status = -1;
+  char byte;
   gssx_chan_t chan = NULL;
   gssx_chan_options o;
   gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
@@ -106,14 +109,17 @@ int main(void) {
   CHECK(major == GSS_S_FAILURE && minor == GSSX_HANDOFF_E_BAD_ARGUMENT);
 
   /* A channel with a forked child: default policy, 10 s. */
+  CHECK(pipe2(ready, O_CLOEXEC) == 0);
   fflush(stderr);
   pid = fork();
   CHECK(pid >= 0);
   if (pid == 0) {
     close(sv[0]);
-    _exit(child(sv[1]));
+    close(ready[0]);
+    _exit(child(sv[1], ready[1]));
   }
   close(sv[1]);
+  close(ready[1]);
   gssx_chan_options_init(&o);
   o.timeout_ms = 10000;
   major = gssx_chan_open(&minor, sv[0], &o, &chan);
@@ -126,12 +132,14 @@ int main(void) {
           peer_uid == geteuid());
     major = gssx_handoff_send(&minor, chan, &ctx, NULL, 0, 1000);
     CHECK(major == GSS_S_NO_CONTEXT);
+    CHECK(read(ready[0], &byte, 1) == 1);
     CHECK(gssx_chan_close(&minor, &chan) == GSS_S_COMPLETE && chan == NULL);
   } else {
     fprintf(stderr, "handoff_app: gssx_chan_open: %s\n",
             gssx_handoff_strerror(minor));
     close(sv[0]);
   }
+  close(ready[0]);
   if (pid > 0) {
     CHECK(waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);

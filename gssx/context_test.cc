@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gssx/clock.h"
 #include "gssx/credentials.h"
+#include "gssx/internal/export_format.h"
 #include "gssx/internal/framing.h"
 #include "gssx/internal/per_message.h"
 #include "gssx/internal/test_peers.h"
@@ -779,6 +780,47 @@ TEST(ReplayTest, MicsShareTheSequenceWithWraps) {
   EXPECT_THAT(pair.initiator.VerifyMic(B("a"), m0), IsOkAndHolds(kUnseqToken));
   EXPECT_THAT(pair.initiator.VerifyMic(B("a"), m0),
               IsOkAndHolds(kDuplicateToken));
+}
+
+// Only a key holder can make a token with sequence number 2^64 - 1 (no
+// honest sender does: kMaxSequence is 2^64 - 2). Before it was refused,
+// it reached the replay window, whose next-expected number wrapped to 0:
+// every later replay then read as a gap, never as a duplicate.
+TEST(ReplayTest, SequenceAboveTheMaximumIsRefusedBeforeTheWindow) {
+  ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
+  ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers));
+  std::vector<Bytes> t;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(WrapResult w, pair.initiator.Wrap(B("m"), true));
+    ASSERT_OK_AND_ASSIGN(UnwrapResult u, pair.acceptor.Unwrap(w.token));
+    ASSERT_EQ(u.supplementary, 0u);
+    t.push_back(w.token);
+  }
+  // The initiator's send key, as a compromised key holder would have it.
+  ASSERT_OK_AND_ASSIGN(transport::SecretBuffer exported,
+                       std::move(pair.initiator).Export());
+  ASSERT_OK_AND_ASSIGN(internal::ContextState state,
+                       internal::ParseContext(exported.span()));
+  const uint64_t top = ~uint64_t{0};
+  const Bytes forged_wrap = internal::MakeWrap(
+      state.send_key.span(), /*from_acceptor=*/false, top,
+      /*confidential=*/true, B("evil"));
+  const Bytes forged_mic = internal::MakeMic(
+      state.send_key.span(), /*from_acceptor=*/false, top, B("evil"));
+  EXPECT_THAT(pair.acceptor.Unwrap(forged_wrap),
+              HasGssError(ErrorKind::kDefectiveToken, Minor::kTokenMalformed));
+  EXPECT_THAT(pair.acceptor.VerifyMic(B("evil"), forged_mic),
+              HasGssError(ErrorKind::kDefectiveToken, Minor::kTokenMalformed));
+  // The window is intact: a replay is still a duplicate.
+  ASSERT_OK_AND_ASSIGN(UnwrapResult replay, pair.acceptor.Unwrap(t[1]));
+  EXPECT_EQ(replay.supplementary, kDuplicateToken);
+  // The largest legal number still goes through.
+  const Bytes last = internal::MakeWrap(state.send_key.span(), false,
+                                        internal::kMaxSequence, true, B("m"));
+  ASSERT_OK_AND_ASSIGN(UnwrapResult u, pair.acceptor.Unwrap(last));
+  EXPECT_EQ(u.supplementary, kGapToken);
+  ASSERT_OK_AND_ASSIGN(replay, pair.acceptor.Unwrap(last));
+  EXPECT_EQ(replay.supplementary, kDuplicateToken);
 }
 
 // ----------------------------------------------------------- empty handles

@@ -86,6 +86,12 @@ absl::StatusOr<Opened> ParseHeader(absl::Span<const uint8_t> token,
   for (int i = 0; i < 8; ++i) {
     opened.seq |= static_cast<uint64_t>(token[4 + i]) << (8 * i);
   }
+  // No honest sender goes past kMaxSequence; a larger number (only a key
+  // holder can make one verify) would wrap the replay window.
+  if (opened.seq > kMaxSequence) {
+    return Defective(Minor::kTokenMalformed,
+                     "gssx: per-message sequence number above the maximum");
+  }
   return opened;
 }
 

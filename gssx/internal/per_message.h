@@ -28,14 +28,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "gssx/internal/replay_window.h"  // kMaxSequence
 
 namespace gssx::internal {
 
 inline constexpr size_t kHeaderSize = 12;
 inline constexpr size_t kTagSize = 16;
 inline constexpr size_t kOverhead = kHeaderSize + kTagSize;
-// Sequence numbers go up to 2^64 - 2.
-inline constexpr uint64_t kMaxSequence = ~uint64_t{0} - 1;
 
 struct Opened {
   uint64_t seq = 0;

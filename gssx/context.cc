@@ -255,6 +255,10 @@ struct Context::State {
   // Initiator, until the acceptor's token arrives.
   std::optional<noise::HandshakeState> handshake;
   ContextFlags requested = 0;  // what the initiator asked for
+  // This instance's nonce salt for what it sends (internal/per_message.h):
+  // drawn for every State, so the handshake's context and each Import()
+  // of an exported one never share a (key, nonce) pair. Not exported.
+  internal::SendSalt send_salt = internal::NewSendSalt();
 
   bool expired() const { return clock->Now() >= core.expiry; }
 };
@@ -564,7 +568,7 @@ absl::Status CheckQop(uint32_t qop) {
 }
 
 absl::Status CheckSize(size_t n) {
-  if (n > crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX -
+  if (n > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX -
               internal::kOverhead) {
     return MakeError(ErrorKind::kFailure, Minor::kMessageTooLarge,
                      "gssx: message too large");
@@ -594,8 +598,9 @@ absl::StatusOr<std::vector<uint8_t>> Context::GetMic(
     return MakeError(ErrorKind::kContextExpired, Minor::kSequenceExhausted,
                      "gssx: sequence numbers exhausted");
   }
-  std::vector<uint8_t> token = internal::MakeMic(
-      core.send_key.span(), !core.initiator, core.send_seq, message);
+  std::vector<uint8_t> token =
+      internal::MakeMic(core.send_key.span(), state_->send_salt,
+                        !core.initiator, core.send_seq, message);
   ++core.send_seq;
   return token;
 }
@@ -624,9 +629,9 @@ absl::StatusOr<WrapResult> Context::Wrap(absl::Span<const uint8_t> message,
   }
   WrapResult result;
   result.confidential = confidential && (core.flags & kConfFlag) != 0;
-  result.token = internal::MakeWrap(core.send_key.span(), !core.initiator,
-                                    core.send_seq, result.confidential,
-                                    message);
+  result.token = internal::MakeWrap(core.send_key.span(), state_->send_salt,
+                                    !core.initiator, core.send_seq,
+                                    result.confidential, message);
   ++core.send_seq;
   return result;
 }
@@ -655,7 +660,7 @@ absl::StatusOr<size_t> Context::WrapSizeLimit(size_t max_token_size,
   if (max_token_size <= internal::kOverhead) return size_t{0};
   return std::min<size_t>(
       max_token_size - internal::kOverhead,
-      crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX - internal::kOverhead);
+      crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX - internal::kOverhead);
 }
 
 // --------------------------------------------------------- export / import

@@ -61,9 +61,12 @@
 // and Export() fail with kContextExpired; Inquire() still works.
 //
 // Per-message tokens (internal/per_message.h) carry an explicit 64-bit
-// sequence number, the AEAD nonce, under one key per direction from the
-// Noise Split. The receiver keeps a 128-number replay window
-// (internal/replay_window.h). A token that fails to verify changes nothing.
+// sequence number and the sending instance's random nonce salt, together
+// the AEAD nonce, under one key per direction from the Noise Split. Each
+// context instance (handshake or Import) draws its own salt, so two
+// imports of one exported token never reuse a nonce. The receiver keeps a
+// 128-number replay window (internal/replay_window.h). A token that fails
+// to verify changes nothing.
 //
 // Export (internal/export_format.h) moves the complete state: keys, next
 // send sequence number, receive window, expiry, names, flags, role, context

@@ -719,8 +719,10 @@ TEST(MessageTest, WrapSizeLimit) {
   ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers));
   for (bool conf : {true, false}) {
     EXPECT_THAT(pair.initiator.WrapSizeLimit(0, conf), IsOkAndHolds(0u));
-    EXPECT_THAT(pair.initiator.WrapSizeLimit(28, conf), IsOkAndHolds(0u));
-    EXPECT_THAT(pair.initiator.WrapSizeLimit(29, conf), IsOkAndHolds(1u));
+    // 40 bytes of overhead: a 24-byte header (the nonce) and a 16-byte tag.
+    ASSERT_EQ(internal::kOverhead, 40u);
+    EXPECT_THAT(pair.initiator.WrapSizeLimit(40, conf), IsOkAndHolds(0u));
+    EXPECT_THAT(pair.initiator.WrapSizeLimit(41, conf), IsOkAndHolds(1u));
     ASSERT_OK_AND_ASSIGN(size_t limit, pair.initiator.WrapSizeLimit(1000, conf));
     ASSERT_OK_AND_ASSIGN(WrapResult w,
                          pair.initiator.Wrap(Bytes(limit, 1), conf));
@@ -802,11 +804,12 @@ TEST(ReplayTest, SequenceAboveTheMaximumIsRefusedBeforeTheWindow) {
   ASSERT_OK_AND_ASSIGN(internal::ContextState state,
                        internal::ParseContext(exported.span()));
   const uint64_t top = ~uint64_t{0};
+  const internal::SendSalt salt = internal::NewSendSalt();
   const Bytes forged_wrap = internal::MakeWrap(
-      state.send_key.span(), /*from_acceptor=*/false, top,
+      state.send_key.span(), salt, /*from_acceptor=*/false, top,
       /*confidential=*/true, B("evil"));
   const Bytes forged_mic = internal::MakeMic(
-      state.send_key.span(), /*from_acceptor=*/false, top, B("evil"));
+      state.send_key.span(), salt, /*from_acceptor=*/false, top, B("evil"));
   EXPECT_THAT(pair.acceptor.Unwrap(forged_wrap),
               HasGssError(ErrorKind::kDefectiveToken, Minor::kTokenMalformed));
   EXPECT_THAT(pair.acceptor.VerifyMic(B("evil"), forged_mic),
@@ -815,7 +818,7 @@ TEST(ReplayTest, SequenceAboveTheMaximumIsRefusedBeforeTheWindow) {
   ASSERT_OK_AND_ASSIGN(UnwrapResult replay, pair.acceptor.Unwrap(t[1]));
   EXPECT_EQ(replay.supplementary, kDuplicateToken);
   // The largest legal number still goes through.
-  const Bytes last = internal::MakeWrap(state.send_key.span(), false,
+  const Bytes last = internal::MakeWrap(state.send_key.span(), salt, false,
                                         internal::kMaxSequence, true, B("m"));
   ASSERT_OK_AND_ASSIGN(UnwrapResult u, pair.acceptor.Unwrap(last));
   EXPECT_EQ(u.supplementary, kGapToken);

@@ -13,7 +13,9 @@ namespace gssx::examples {
 absl::StatusOr<Context> AuthenticateClient(const Credentials& cred, int client) {
   absl::StatusOr<std::vector<uint8_t>> init = ReadFrame(client, kHandshakeTimeout);
   if (!init.ok()) return init.status();
-  absl::StatusOr<HandshakeStep> acc = Context::Accept(cred, *init);
+  AcceptOptions accept;
+  accept.required_flags = kDefaultRequiredFlags;  // replay, sequence, conf, integ
+  absl::StatusOr<HandshakeStep> acc = Context::Accept(cred, *init, accept);
   if (!acc.ok()) return acc.status();
   if (absl::Status s = WriteFrame(client, acc->output_token); !s.ok()) return s;
   // One message from the authenticating process, so that whoever serves

@@ -245,6 +245,17 @@ absl::StatusOr<Name> NameOf(const std::string& identity) {
   return Name::FromIdentity(identity);
 }
 
+// kUnauthorized unless `flags` has every flag of `required`.
+absl::Status CheckRequired(ContextFlags flags, ContextFlags required,
+                           absl::string_view who) {
+  if ((flags & required) == required) return absl::OkStatus();
+  return MakeError(
+      ErrorKind::kUnauthorized, Minor::kRequiredServicesMissing,
+      absl::StrCat("gssx: ", who, " lacks required services (flags 0x",
+                   absl::Hex(flags), ", required 0x", absl::Hex(required),
+                   ")"));
+}
+
 }  // namespace
 
 struct Context::State {
@@ -457,6 +468,11 @@ absl::StatusOr<HandshakeStep> Context::Accept(
 
   AcceptPayload reply;
   reply.flags = kAlwaysGranted | (payload->flags & kNegotiable);
+  if (absl::Status s = CheckRequired(reply.flags, options.required_flags,
+                                     "the initiator's context");
+      !s.ok()) {
+    return s;
+  }
   reply.expiry = expiry;
   reply.acceptor = me->name;
   absl::StatusOr<std::vector<uint8_t>> message =
@@ -697,6 +713,12 @@ absl::StatusOr<Context> Context::Import(absl::Span<const uint8_t> token,
       (core->flags & (kDelegFlag | kAnonFlag)) != 0) {
     return MakeError(ErrorKind::kDefectiveToken, Minor::kExportTokenMalformed,
                      "gssx: exported context with impossible flags");
+  }
+  if (absl::Status s = CheckRequired(core->flags,
+                                     options.required_flags.value_or(0),
+                                     "the imported context");
+      !s.ok()) {
+    return s;
   }
   auto state = std::make_unique<State>();
   state->clock = Clock::OrReal(options.clock);

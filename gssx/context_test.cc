@@ -562,6 +562,48 @@ TEST(FlagsTest, ReplayWithoutSequenceReportsOnlyReplays) {
               IsOkAndHolds(kDuplicateToken));
 }
 
+// issue 17 item 5: with req_flags = MUTUAL only the context has no replay
+// detection (the same token unwraps as new every time). An acceptor that
+// relies on it says so, and such an initiator is refused.
+TEST(FlagsTest, AcceptorRequiringReplayRefusesAMutualOnlyInitiator) {
+  ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
+  InitOptions init = ClientOptions();
+  init.flags = kMutualFlag;
+  ASSERT_OK_AND_ASSIGN(HandshakeStep step,
+                       Context::Initiate(*peers.client, init));
+  AcceptOptions strict;
+  strict.required_flags = kDefaultRequiredFlags;
+  absl::StatusOr<HandshakeStep> refused =
+      Context::Accept(*peers.server, step.output_token, strict);
+  EXPECT_THAT(refused, HasGssError(ErrorKind::kUnauthorized,
+                                   Minor::kRequiredServicesMissing));
+  EXPECT_THAT(refused.status().message(),
+              ::testing::HasSubstr("lacks required services"));
+  // Without the requirement (RFC 2743's default) it is accepted.
+  EXPECT_THAT(Context::Accept(*peers.server, step.output_token), IsOk());
+  // An initiator asking for the default flags meets the requirement.
+  ASSERT_OK_AND_ASSIGN(ContextPair pair,
+                       Establish(peers, ClientOptions(), strict));
+  ASSERT_OK_AND_ASSIGN(ContextInfo info, pair.acceptor.Inquire());
+  EXPECT_EQ(info.flags & kDefaultRequiredFlags, kDefaultRequiredFlags);
+}
+
+TEST(FlagsTest, ImportRequiringReplayRefusesAMutualOnlyContext) {
+  ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
+  InitOptions init = ClientOptions();
+  init.flags = kMutualFlag;
+  ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers, init));
+  ASSERT_OK_AND_ASSIGN(transport::SecretBuffer token,
+                       std::move(pair.acceptor).Export());
+  ImportOptions strict;
+  strict.required_flags = kReplayFlag;
+  EXPECT_THAT(Context::Import(token.span(), strict),
+              HasGssError(ErrorKind::kUnauthorized,
+                          Minor::kRequiredServicesMissing));
+  // gss_import_sec_context's default requires nothing.
+  EXPECT_THAT(Context::Import(token.span()), IsOk());
+}
+
 TEST(FlagsTest, NonTransferableContextsLackTrans) {
   ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
   InitOptions io = ClientOptions();

@@ -19,7 +19,9 @@ absl::StatusOr<Context> AuthenticateClient(const Credentials& cred, int client) 
 
 absl::StatusOr<Context> AnswerClient(const Credentials& cred, int client,
                                      const std::vector<uint8_t>& init) {
-  absl::StatusOr<HandshakeStep> acc = Context::Accept(cred, init);
+  AcceptOptions accept;
+  accept.required_flags = kDefaultRequiredFlags;  // replay, sequence, conf, integ
+  absl::StatusOr<HandshakeStep> acc = Context::Accept(cred, init, accept);
   if (!acc.ok()) return acc.status();
   if (absl::Status s = WriteFrame(client, acc->output_token); !s.ok()) return s;
   // One message from the authenticating process, so that whoever serves

@@ -246,6 +246,17 @@ absl::StatusOr<Name> NameOf(const std::string& identity) {
   return Name::FromIdentity(identity);
 }
 
+// kUnauthorized unless `flags` has every flag of `required`.
+absl::Status CheckRequired(ContextFlags flags, ContextFlags required,
+                           absl::string_view who) {
+  if ((flags & required) == required) return absl::OkStatus();
+  return MakeError(
+      ErrorKind::kUnauthorized, Minor::kRequiredServicesMissing,
+      absl::StrCat("gssx: ", who, " lacks required services (flags 0x",
+                   absl::Hex(flags), ", required 0x", absl::Hex(required),
+                   ")"));
+}
+
 }  // namespace
 
 struct Context::State {
@@ -256,6 +267,10 @@ struct Context::State {
   // Initiator, until the acceptor's token arrives.
   std::optional<noise::HandshakeState> handshake;
   ContextFlags requested = 0;  // what the initiator asked for
+  // This instance's nonce salt for what it sends (internal/per_message.h):
+  // drawn for every State, so the handshake's context and each Import()
+  // of an exported one never share a (key, nonce) pair. Not exported.
+  internal::SendSalt send_salt = internal::NewSendSalt();
 
   bool expired() const { return clock->Now() >= core.expiry; }
 };
@@ -454,6 +469,11 @@ absl::StatusOr<HandshakeStep> Context::Accept(
 
   AcceptPayload reply;
   reply.flags = kAlwaysGranted | (payload->flags & kNegotiable);
+  if (absl::Status s = CheckRequired(reply.flags, options.required_flags,
+                                     "the initiator's context");
+      !s.ok()) {
+    return s;
+  }
   reply.expiry = expiry;
   reply.acceptor = me->name;
   absl::StatusOr<std::vector<uint8_t>> message =
@@ -565,7 +585,7 @@ absl::Status CheckQop(uint32_t qop) {
 }
 
 absl::Status CheckSize(size_t n) {
-  if (n > crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX -
+  if (n > crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX -
               internal::kOverhead) {
     return MakeError(ErrorKind::kFailure, Minor::kMessageTooLarge,
                      "gssx: message too large");
@@ -595,8 +615,9 @@ absl::StatusOr<std::vector<uint8_t>> Context::GetMic(
     return MakeError(ErrorKind::kContextExpired, Minor::kSequenceExhausted,
                      "gssx: sequence numbers exhausted");
   }
-  std::vector<uint8_t> token = internal::MakeMic(
-      core.send_key.span(), !core.initiator, core.send_seq, message);
+  std::vector<uint8_t> token =
+      internal::MakeMic(core.send_key.span(), state_->send_salt,
+                        !core.initiator, core.send_seq, message);
   ++core.send_seq;
   return token;
 }
@@ -625,9 +646,9 @@ absl::StatusOr<WrapResult> Context::Wrap(absl::Span<const uint8_t> message,
   }
   WrapResult result;
   result.confidential = confidential && (core.flags & kConfFlag) != 0;
-  result.token = internal::MakeWrap(core.send_key.span(), !core.initiator,
-                                    core.send_seq, result.confidential,
-                                    message);
+  result.token = internal::MakeWrap(core.send_key.span(), state_->send_salt,
+                                    !core.initiator, core.send_seq,
+                                    result.confidential, message);
   ++core.send_seq;
   return result;
 }
@@ -656,7 +677,7 @@ absl::StatusOr<size_t> Context::WrapSizeLimit(size_t max_token_size,
   if (max_token_size <= internal::kOverhead) return size_t{0};
   return std::min<size_t>(
       max_token_size - internal::kOverhead,
-      crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX - internal::kOverhead);
+      crypto_aead_xchacha20poly1305_ietf_MESSAGEBYTES_MAX - internal::kOverhead);
 }
 
 // --------------------------------------------------------- export / import
@@ -693,6 +714,12 @@ absl::StatusOr<Context> Context::Import(absl::Span<const uint8_t> token,
       (core->flags & (kDelegFlag | kAnonFlag)) != 0) {
     return MakeError(ErrorKind::kDefectiveToken, Minor::kExportTokenMalformed,
                      "gssx: exported context with impossible flags");
+  }
+  if (absl::Status s = CheckRequired(core->flags,
+                                     options.required_flags.value_or(0),
+                                     "the imported context");
+      !s.ok()) {
+    return s;
   }
   auto state = std::make_unique<State>();
   state->clock = Clock::OrReal(options.clock);

@@ -62,9 +62,12 @@
 // and Export() fail with kContextExpired; Inquire() still works.
 //
 // Per-message tokens (internal/per_message.h) carry an explicit 64-bit
-// sequence number, the AEAD nonce, under one key per direction from the
-// Noise Split. The receiver keeps a 128-number replay window
-// (internal/replay_window.h). A token that fails to verify changes nothing.
+// sequence number and the sending instance's random nonce salt, together
+// the AEAD nonce, under one key per direction from the Noise Split. Each
+// context instance (handshake or Import) draws its own salt, so two
+// imports of one exported token never reuse a nonce. The receiver keeps a
+// 128-number replay window (internal/replay_window.h). A token that fails
+// to verify changes nothing.
 //
 // Export (internal/export_format.h) moves the complete state: keys, next
 // send sequence number, receive window, expiry, names, flags, role, context
@@ -116,6 +119,15 @@ inline constexpr ContextFlags kAnonFlag = 64;
 inline constexpr ContextFlags kProtReadyFlag = 128;
 inline constexpr ContextFlags kTransFlag = 256;
 
+// The services a receiver of a handed-off context requires unless told
+// otherwise (ReceiveContext, ImportContextFromFd; the MIT bridge's
+// krb5::kRequiredServices is the same set), and what the example servers
+// require of their clients: replay and sequence detection,
+// confidentiality, integrity. RFC 2743 lets an initiator leave replay and
+// sequence detection out; a server that relies on them must say so.
+inline constexpr ContextFlags kDefaultRequiredFlags =
+    kReplayFlag | kSequenceFlag | kConfFlag | kIntegFlag;
+
 // RFC 2744 gss_channel_bindings_struct. Both sides hash the same fields;
 // only equality matters.
 struct ChannelBindings {
@@ -147,6 +159,12 @@ struct AcceptOptions {
   // Unset: accept whatever bindings the initiator used (none included).
   // Set: the initiator must have given equal bindings, else kBadBindings.
   std::optional<ChannelBindings> bindings;
+  // Flags the established context must have (e.g. kDefaultRequiredFlags).
+  // An initiator that did not ask for one of them (REPLAY and SEQUENCE
+  // are granted only when asked) is refused: kUnauthorized /
+  // kRequiredServicesMissing, no context, no output token. Zero (the
+  // default, RFC 2743's behaviour): anything the initiator asked for.
+  ContextFlags required_flags = 0;
   bool transferable = true;
   const Clock* clock = nullptr;
 };
@@ -154,6 +172,12 @@ struct AcceptOptions {
 struct ImportOptions {
   // The clock of the imported context; nullptr: Clock::Real().
   const Clock* clock = nullptr;
+  // Flags the imported context must have; one without all of them is
+  // refused (kUnauthorized / kRequiredServicesMissing). Unset: the entry
+  // point's default — none for Context::Import (gss_import_sec_context),
+  // kDefaultRequiredFlags for the handoff receivers ReceiveContext and
+  // ImportContextFromFd (handoff.h). Zero: none.
+  std::optional<ContextFlags> required_flags;
 };
 
 // gss_inquire_context.
@@ -200,6 +224,7 @@ class Context {
 
   // gss_accept_sec_context: checks an init token and returns the
   // established acceptor context and the token to send back. Errors:
+  // kUnauthorized / kRequiredServicesMissing (options.required_flags),
   // kNoCred / kCredentialUsage, kCredentialsExpired, kDefectiveToken
   // (kTokenMalformed, kWrongTokenType, kHandshakeDecryptFailed: altered, or
   // encrypted to a key this credential does not hold; kPayloadMalformed),
@@ -267,7 +292,8 @@ class Context {
 
   // gss_import_sec_context. Any bytes are safe. kDefectiveToken
   // (kExportTokenMalformed, kExportTokenVersion, kExportTokenChecksum,
-  // kWrongMechanism), kContextExpired, kFailure (locked memory).
+  // kWrongMechanism), kContextExpired, kFailure (locked memory),
+  // kUnauthorized / kRequiredServicesMissing (options.required_flags).
   static absl::StatusOr<Context> Import(absl::Span<const uint8_t> token,
                                         const ImportOptions& options = {});
 

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gssx/clock.h"
 #include "gssx/credentials.h"
+#include "gssx/internal/export_format.h"
 #include "gssx/internal/framing.h"
 #include "gssx/internal/per_message.h"
 #include "gssx/internal/test_peers.h"
@@ -562,6 +563,48 @@ TEST(FlagsTest, ReplayWithoutSequenceReportsOnlyReplays) {
               IsOkAndHolds(kDuplicateToken));
 }
 
+// issue 17 item 5: with req_flags = MUTUAL only the context has no replay
+// detection (the same token unwraps as new every time). An acceptor that
+// relies on it says so, and such an initiator is refused.
+TEST(FlagsTest, AcceptorRequiringReplayRefusesAMutualOnlyInitiator) {
+  ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
+  InitOptions init = ClientOptions();
+  init.flags = kMutualFlag;
+  ASSERT_OK_AND_ASSIGN(HandshakeStep step,
+                       Context::Initiate(*peers.client, init));
+  AcceptOptions strict;
+  strict.required_flags = kDefaultRequiredFlags;
+  absl::StatusOr<HandshakeStep> refused =
+      Context::Accept(*peers.server, step.output_token, strict);
+  EXPECT_THAT(refused, HasGssError(ErrorKind::kUnauthorized,
+                                   Minor::kRequiredServicesMissing));
+  EXPECT_THAT(refused.status().message(),
+              ::testing::HasSubstr("lacks required services"));
+  // Without the requirement (RFC 2743's default) it is accepted.
+  EXPECT_THAT(Context::Accept(*peers.server, step.output_token), IsOk());
+  // An initiator asking for the default flags meets the requirement.
+  ASSERT_OK_AND_ASSIGN(ContextPair pair,
+                       Establish(peers, ClientOptions(), strict));
+  ASSERT_OK_AND_ASSIGN(ContextInfo info, pair.acceptor.Inquire());
+  EXPECT_EQ(info.flags & kDefaultRequiredFlags, kDefaultRequiredFlags);
+}
+
+TEST(FlagsTest, ImportRequiringReplayRefusesAMutualOnlyContext) {
+  ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
+  InitOptions init = ClientOptions();
+  init.flags = kMutualFlag;
+  ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers, init));
+  ASSERT_OK_AND_ASSIGN(transport::SecretBuffer token,
+                       std::move(pair.acceptor).Export());
+  ImportOptions strict;
+  strict.required_flags = kReplayFlag;
+  EXPECT_THAT(Context::Import(token.span(), strict),
+              HasGssError(ErrorKind::kUnauthorized,
+                          Minor::kRequiredServicesMissing));
+  // gss_import_sec_context's default requires nothing.
+  EXPECT_THAT(Context::Import(token.span()), IsOk());
+}
+
 TEST(FlagsTest, NonTransferableContextsLackTrans) {
   ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
   InitOptions io = ClientOptions();
@@ -719,8 +762,10 @@ TEST(MessageTest, WrapSizeLimit) {
   ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers));
   for (bool conf : {true, false}) {
     EXPECT_THAT(pair.initiator.WrapSizeLimit(0, conf), IsOkAndHolds(0u));
-    EXPECT_THAT(pair.initiator.WrapSizeLimit(28, conf), IsOkAndHolds(0u));
-    EXPECT_THAT(pair.initiator.WrapSizeLimit(29, conf), IsOkAndHolds(1u));
+    // 40 bytes of overhead: a 24-byte header (the nonce) and a 16-byte tag.
+    ASSERT_EQ(internal::kOverhead, 40u);
+    EXPECT_THAT(pair.initiator.WrapSizeLimit(40, conf), IsOkAndHolds(0u));
+    EXPECT_THAT(pair.initiator.WrapSizeLimit(41, conf), IsOkAndHolds(1u));
     ASSERT_OK_AND_ASSIGN(size_t limit, pair.initiator.WrapSizeLimit(1000, conf));
     ASSERT_OK_AND_ASSIGN(WrapResult w,
                          pair.initiator.Wrap(Bytes(limit, 1), conf));
@@ -780,6 +825,48 @@ TEST(ReplayTest, MicsShareTheSequenceWithWraps) {
   EXPECT_THAT(pair.initiator.VerifyMic(B("a"), m0), IsOkAndHolds(kUnseqToken));
   EXPECT_THAT(pair.initiator.VerifyMic(B("a"), m0),
               IsOkAndHolds(kDuplicateToken));
+}
+
+// Only a key holder can make a token with sequence number 2^64 - 1 (no
+// honest sender does: kMaxSequence is 2^64 - 2). Before it was refused,
+// it reached the replay window, whose next-expected number wrapped to 0:
+// every later replay then read as a gap, never as a duplicate.
+TEST(ReplayTest, SequenceAboveTheMaximumIsRefusedBeforeTheWindow) {
+  ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
+  ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers));
+  std::vector<Bytes> t;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(WrapResult w, pair.initiator.Wrap(B("m"), true));
+    ASSERT_OK_AND_ASSIGN(UnwrapResult u, pair.acceptor.Unwrap(w.token));
+    ASSERT_EQ(u.supplementary, 0u);
+    t.push_back(w.token);
+  }
+  // The initiator's send key, as a compromised key holder would have it.
+  ASSERT_OK_AND_ASSIGN(transport::SecretBuffer exported,
+                       std::move(pair.initiator).Export());
+  ASSERT_OK_AND_ASSIGN(internal::ContextState state,
+                       internal::ParseContext(exported.span()));
+  const uint64_t top = ~uint64_t{0};
+  const internal::SendSalt salt = internal::NewSendSalt();
+  const Bytes forged_wrap = internal::MakeWrap(
+      state.send_key.span(), salt, /*from_acceptor=*/false, top,
+      /*confidential=*/true, B("evil"));
+  const Bytes forged_mic = internal::MakeMic(
+      state.send_key.span(), salt, /*from_acceptor=*/false, top, B("evil"));
+  EXPECT_THAT(pair.acceptor.Unwrap(forged_wrap),
+              HasGssError(ErrorKind::kDefectiveToken, Minor::kTokenMalformed));
+  EXPECT_THAT(pair.acceptor.VerifyMic(B("evil"), forged_mic),
+              HasGssError(ErrorKind::kDefectiveToken, Minor::kTokenMalformed));
+  // The window is intact: a replay is still a duplicate.
+  ASSERT_OK_AND_ASSIGN(UnwrapResult replay, pair.acceptor.Unwrap(t[1]));
+  EXPECT_EQ(replay.supplementary, kDuplicateToken);
+  // The largest legal number still goes through.
+  const Bytes last = internal::MakeWrap(state.send_key.span(), salt, false,
+                                        internal::kMaxSequence, true, B("m"));
+  ASSERT_OK_AND_ASSIGN(UnwrapResult u, pair.acceptor.Unwrap(last));
+  EXPECT_EQ(u.supplementary, kGapToken);
+  ASSERT_OK_AND_ASSIGN(replay, pair.acceptor.Unwrap(last));
+  EXPECT_EQ(replay.supplementary, kDuplicateToken);
 }
 
 // ----------------------------------------------------------- empty handles

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "gssx/clock.h"
 #include "gssx/context.h"
 #include "gssx/internal/export_format.h"
+#include "gssx/internal/per_message.h"
 #include "gssx/internal/test_peers.h"
 #include "gssx/status.h"
 #include "gtest/gtest.h"
@@ -318,6 +320,118 @@ TEST(ExportTest, ImportInAnotherProcessOverAPipe) {
   EXPECT_EQ(u.supplementary, 0u);  // the peer noticed nothing
 }
 
+// issue 17: the byte form of an exported context has no latch, so the
+// same bytes can be imported twice — by two processes, or again after a
+// crash. Both instances continue from the same send key and sequence
+// number. With the nonce taken from the sequence number alone, the two
+// wrap tokens shared a keystream: ct1 ^ ct2 ^ p2 gave p1 back. Each
+// instance now draws its own nonce salt: the headers (nonces) differ, the
+// XOR gives garbage, and the peer, which never changed, reads both.
+struct WrappedInChild {
+  Bytes wrap;
+  Bytes mic;
+};
+
+// In a child: import `token`, wrap `plaintext`, MIC "same message", and
+// send both tokens back over `out`.
+int ChildImportsAndWraps(absl::Span<const uint8_t> token, const Bytes& plaintext,
+                         int out) {
+  absl::StatusOr<Context> ctx = Context::Import(token);
+  if (!ctx.ok()) return 10;
+  absl::StatusOr<WrapResult> w = ctx->Wrap(plaintext, /*confidential=*/true);
+  if (!w.ok() || !w->confidential) return 11;
+  absl::StatusOr<Bytes> mic = ctx->GetMic(B("same message"));
+  if (!mic.ok()) return 12;
+  if (!WriteFrame(out, w->token).ok() || !WriteFrame(out, *mic).ok()) {
+    return 13;
+  }
+  return 0;
+}
+
+TEST(ExportTest, TwoImportsOfOneByteTokenNeverShareAKeystream) {
+  ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
+  ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers));
+  Chat(pair);
+  ASSERT_OK_AND_ASSIGN(SecretBuffer token, std::move(pair.acceptor).Export());
+  const Bytes p1 = B("attack at dawn, the password is swordfish");
+  const Bytes p2 = B("nothing to see here, a harmless message..");
+  ASSERT_EQ(p1.size(), p2.size());
+
+  WrappedInChild got[2];
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_OK_AND_ASSIGN(Pipe from_child, MakePipe());
+    const Bytes& plaintext = i == 0 ? p1 : p2;
+    ASSERT_OK_AND_ASSIGN(ForkedChild child, ForkedChild::Start([&] {
+      return ChildImportsAndWraps(token.span(), plaintext,
+                                  from_child.write.get());
+    }));
+    from_child.write.Reset();
+    absl::StatusOr<SecretBuffer> wrap = ReadFrame(from_child.read.get());
+    absl::StatusOr<SecretBuffer> mic = ReadFrame(from_child.read.get());
+    ASSERT_THAT(child.Wait(absl::Seconds(60)), IsOkAndHolds(0)) << i;
+    ASSERT_OK(wrap.status());
+    ASSERT_OK(mic.status());
+    got[i].wrap = ToBytes(*wrap);
+    got[i].mic = ToBytes(*mic);
+  }
+  const Bytes& t1 = got[0].wrap;
+  const Bytes& t2 = got[1].wrap;
+  ASSERT_EQ(t1.size(), t2.size());
+  ASSERT_EQ(t1.size(), p1.size() + internal::kHeaderSize + internal::kTagSize);
+
+  // The headers are the AEAD nonces: they must differ.
+  const Bytes h1(t1.begin(), t1.begin() + internal::kHeaderSize);
+  const Bytes h2(t2.begin(), t2.begin() + internal::kHeaderSize);
+  EXPECT_NE(h1, h2) << "both imports used the same nonce under the same key";
+
+  // The keystream-reuse attack: ct1 ^ ct2 ^ p2 == p1 if they share one.
+  Bytes recovered(p1.size());
+  for (size_t k = 0; k < p1.size(); ++k) {
+    recovered[k] = t1[internal::kHeaderSize + k] ^
+                   t2[internal::kHeaderSize + k] ^ p2[k];
+  }
+  EXPECT_NE(recovered, p1) << "the XOR of the ciphertexts gave p1 back";
+  size_t same = 0;
+  for (size_t k = 0; k < p1.size(); ++k) same += recovered[k] == p1[k];
+  EXPECT_LT(same, p1.size() / 4) << "keystreams overlap";
+
+  // Same message, same sequence number: equal MICs would mean one
+  // Poly1305 key for both (forgeable).
+  EXPECT_NE(got[0].mic, got[1].mic);
+
+  // The live peer, which holds the old keys and never changed, reads both
+  // instances' tokens; the second is the replay it is.
+  ASSERT_OK_AND_ASSIGN(UnwrapResult u1, pair.initiator.Unwrap(t1));
+  EXPECT_EQ(u1.message, p1);
+  EXPECT_EQ(u1.supplementary, 0u);
+  ASSERT_OK_AND_ASSIGN(UnwrapResult u2, pair.initiator.Unwrap(t2));
+  EXPECT_EQ(u2.message, p2);
+  EXPECT_EQ(u2.supplementary, kDuplicateToken);
+  EXPECT_THAT(pair.initiator.VerifyMic(B("same message"), got[0].mic),
+              IsOkAndHolds(0u));
+  EXPECT_THAT(pair.initiator.VerifyMic(B("same message"), got[1].mic),
+              IsOkAndHolds(kDuplicateToken));
+}
+
+// The same in one process: every Import() is a new instance with its own
+// salt, including an import of the token after the first instance died.
+TEST(ExportTest, EveryImportDrawsItsOwnNonceSalt) {
+  ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
+  ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers));
+  ASSERT_OK_AND_ASSIGN(SecretBuffer token, std::move(pair.acceptor).Export());
+  std::vector<Bytes> headers;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_OK_AND_ASSIGN(Context c, Context::Import(token.span()));
+    ASSERT_OK_AND_ASSIGN(WrapResult w, c.Wrap(B("x"), true));
+    headers.emplace_back(w.token.begin(),
+                         w.token.begin() + internal::kHeaderSize);
+    ASSERT_OK_AND_ASSIGN(UnwrapResult u, pair.initiator.Unwrap(w.token));
+    EXPECT_EQ(u.message, B("x"));
+  }
+  std::sort(headers.begin(), headers.end());
+  EXPECT_EQ(std::unique(headers.begin(), headers.end()), headers.end());
+}
+
 // ------------------------------------------------------------ bad tokens
 
 absl::StatusOr<Bytes> ExportedToken() {
@@ -398,12 +512,26 @@ TEST(ImportTest, SpecificDefects) {
               HasGssError(ErrorKind::kDefectiveToken,
                           Minor::kExportTokenMalformed));
   {
-    Bytes v2 = good;
-    v2[4] = 2;
-    internal::ResealForTesting(absl::MakeSpan(v2));
-    EXPECT_THAT(Context::Import(v2),
+    Bytes v3 = good;
+    v3[4] = 3;
+    internal::ResealForTesting(absl::MakeSpan(v3));
+    EXPECT_THAT(Context::Import(v3),
                 HasGssError(ErrorKind::kDefectiveToken,
                             Minor::kExportTokenVersion));
+  }
+  {
+    // A version 1 token (before the per-instance nonce salt): refused,
+    // saying why.
+    ASSERT_EQ(good[4], 2);
+    Bytes v1 = good;
+    v1[4] = 1;
+    internal::ResealForTesting(absl::MakeSpan(v1));
+    absl::StatusOr<Context> old = Context::Import(v1);
+    EXPECT_THAT(old, HasGssError(ErrorKind::kDefectiveToken,
+                                 Minor::kExportTokenVersion));
+    EXPECT_THAT(old.status().message(),
+                ::testing::HasSubstr("version 1 contexts use per-message "
+                                     "tokens without a per-instance nonce"));
   }
   {
     Bytes flipped = good;

@@ -11,10 +11,15 @@ namespace gssx {
 namespace {
 
 // Parses the token before the latch; keeps the parsed context for after.
+// Unset required flags mean kDefaultRequiredFlags here (context.h).
 transport::TokenValidator ImportInto(std::optional<Context>* out,
                                      const ImportOptions& options) {
-  return [out, &options](absl::Span<const uint8_t> token) -> absl::Status {
-    absl::StatusOr<Context> ctx = Context::Import(token, options);
+  ImportOptions with_default = options;
+  if (!with_default.required_flags.has_value()) {
+    with_default.required_flags = kDefaultRequiredFlags;
+  }
+  return [out, with_default](absl::Span<const uint8_t> token) -> absl::Status {
+    absl::StatusOr<Context> ctx = Context::Import(token, with_default);
     if (!ctx.ok()) return ctx.status();
     out->emplace(std::move(*ctx));
     return absl::OkStatus();

@@ -71,11 +71,14 @@ struct ReceivedContext {
 struct ReceiveContextOptions {
   size_t max_extra_fds = 0;
   absl::Duration timeout = absl::InfiniteDuration();
+  // import.required_flags unset: kDefaultRequiredFlags (replay, sequence,
+  // conf, integ); set it to 0 to take any context.
   ImportOptions import;
 };
 
 // Receives one context (and its extra fds), imports it, consumes the token
-// and acks. A token that does not import (malformed, expired...) is
+// and acks. A token that does not import (malformed, expired, lacking the
+// required services: kUnauthorized / kRequiredServicesMissing) is
 // rejected unconsumed: the exporter gets it back.
 absl::StatusOr<ReceivedContext> ReceiveContext(
     transport::Channel& channel, const ReceiveContextOptions& options = {});
@@ -86,7 +89,9 @@ absl::StatusOr<ReceivedContext> ReceiveContext(
 absl::StatusOr<transport::UniqueFd> ExportContextToFd(Context& ctx);
 // Verifies, imports and consumes such an fd (the caller still closes it).
 // An fd whose token was already imported is kNoContext with the
-// "already imported" minor code.
+// "already imported" minor code. options.required_flags unset:
+// kDefaultRequiredFlags, as ReceiveContext; a context without them is
+// left unconsumed.
 absl::StatusOr<Context> ImportContextFromFd(int token_fd,
                                             const ImportOptions& options = {});
 

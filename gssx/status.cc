@@ -185,6 +185,9 @@ absl::string_view DescribeMinor(Minor minor) {
       return "The channel bindings of the two parties differ.";
     case Minor::kCredentialUsage:
       return "The credential may not be used for this operation.";
+    case Minor::kRequiredServicesMissing:
+      return "The context lacks services this party requires (replay or "
+             "sequence detection, confidentiality, integrity).";
     case Minor::kMessageAuthFailed:
       return "The per-message token failed to verify.";
     case Minor::kWrongDirection:

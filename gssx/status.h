@@ -111,6 +111,7 @@ enum class Minor : uint32_t {
   kTargetNameMismatch = kMinorBase + 27,
   kChannelBindingsMismatch = kMinorBase + 28,
   kCredentialUsage = kMinorBase + 29,  // credential not usable this way
+  kRequiredServicesMissing = kMinorBase + 30,  // e.g. no replay detection
   // Per-message tokens.
   kMessageAuthFailed = kMinorBase + 40,
   kWrongDirection = kMinorBase + 41,  // our own token reflected back

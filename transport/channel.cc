@@ -715,6 +715,15 @@ absl::Status Channel::AwaitAck(Handoff& handoff, absl::Duration timeout) {
     if (m->type == kTypeAck) {
       RecordAck(m->expect.id, m->result);
     } else if (m->type == kTypeHandoff || m->type == kTypeHandoffInline) {
+      if (pending_handoffs_.size() >= kMaxQueuedHandoffs) {
+        // The queue is full (a peer sending while it owes us an ack):
+        // refuse this one now, so that its sender reclaims it, instead of
+        // holding its fds and a locked key copy for as long as it likes.
+        sodium_memzero(scratch_.data(), kRecvSize);
+        (void)SendAck(m->expect.id,
+                      static_cast<uint32_t>(ErrorKind::kTooManyFds));
+        continue;  // its fds close with m
+      }
       // A handoff travelling the other way: keep it for Receive.
       absl::StatusOr<SecretBuffer> key = SecretBuffer::CopyOf(m->key);
       sodium_memzero(scratch_.data(), kRecvSize);

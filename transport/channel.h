@@ -188,6 +188,14 @@ class Channel {
   // is queued for Receive: poll() on fd() will not show it.
   bool HasQueuedHandoff() const { return !pending_handoffs_.empty(); }
 
+  // At most this many handoffs read while AwaitAck waits are kept for
+  // Receive (each holds its memfd, extra fds and a locked copy of its key).
+  // A further one is refused at once — a negative ack (kTooManyFds: the
+  // receiver holds all it will hold), its fds closed — so its sender
+  // reclaims it, and a peer flooding us while we wait cannot park fds and
+  // locked memory here.
+  static constexpr size_t kMaxQueuedHandoffs = 2;
+
   // Receives, verifies, consumes and acknowledges one token.
   absl::StatusOr<ReceivedToken> Receive(const ReceiveOptions& options = {});
 

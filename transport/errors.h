@@ -41,7 +41,9 @@ enum class ErrorKind : uint32_t {
   // The consume latch (F_SEAL_SEAL) was already set: another importer, or
   // the exporter's reclaim, took this token. FailedPrecondition.
   kAlreadyConsumed = 7,
-  // The message carried more fds than the receiver accepts (all closed).
+  // The message carried more fds than the receiver accepts (all closed),
+  // or arrived while the receiver already held Channel::kMaxQueuedHandoffs
+  // unreceived handoffs (the negative ack a flooding peer gets).
   // ResourceExhausted.
   kTooManyFds = 8,
   // The control message was cut short by the kernel for another reason

@@ -914,8 +914,8 @@ Factory Make(Args... args) {
   return [=] { return std::unique_ptr<Scenario>(new T(args...)); };
 }
 
-// 100 KiB: above the pool's largest slot, so buffers come from
-// sodium_malloc and its faults are reached too.
+// 100 KiB: above the pool's largest slot, so buffers are large mappings
+// of their own (mmap, mprotect, madvise, mlock faults are reached too).
 constexpr size_t kLarge = 100 * 1024;
 
 TEST(FaultInjectionTest, Seal) {

@@ -274,5 +274,82 @@ TEST_F(HostilePeerTest, ShrinkRacingTheImport) {
   CostNothingButItsConnection();
 }
 
+// An export-only process waiting for its ack, and a peer that answers with
+// a flood of handoffs of its own instead. Each one read while we wait
+// holds a memfd and a locked copy of its one-time key until Receive takes
+// it; without a bound, ~1,000 of them parked that many fds (EMFILE on
+// accept) and grew the locked pool for good. Now at most
+// kMaxQueuedHandoffs wait; the rest are refused at once (a negative ack,
+// their fds closed) and their sender reclaims them.
+TEST_F(HostilePeerTest, HandoffFloodWhileAwaitingAckStaysBounded) {
+  constexpr int kFlood = 64;
+  StartHostile([](Channel& ch) {
+    std::vector<Handoff> sent;
+    for (int i = 0; i < kFlood; ++i) {
+      absl::StatusOr<Handoff> h =
+          ch.Send(std::vector<uint8_t>(100, static_cast<uint8_t>(i)));
+      if (!h.ok()) return 10;
+      sent.push_back(std::move(*h));
+    }
+    // Then refuse the importer's own handoff, so that its AwaitAck returns
+    // once it has read the whole flood (the socket keeps the order).
+    ReceiveOptions refuse;
+    refuse.validate = [](absl::Span<const uint8_t>) {
+      return absl::PermissionDeniedError("not taking it");
+    };
+    if (ch.Receive(refuse).ok()) return 11;
+    int acked = 0, refused = 0;
+    for (int i = 0; i < kFlood; ++i) {
+      absl::Status s = ch.AwaitAck(sent[i], kWait);
+      if (s.ok()) {
+        ++acked;
+        continue;
+      }
+      if (!IsError(s, ErrorKind::kRejectedByPeer)) return 12;
+      // Refused unconsumed: ours again.
+      absl::StatusOr<SecretBuffer> back = sent[i].Reclaim();
+      if (!back.ok() || !back->Equals(std::vector<uint8_t>(
+                            100, static_cast<uint8_t>(i)))) {
+        return 13;
+      }
+      ++refused;
+    }
+    std::printf("hostile peer: %d handoffs imported, %d refused and "
+                "reclaimed\n", acked, refused);
+    std::fflush(stdout);
+    if (acked != static_cast<int>(Channel::kMaxQueuedHandoffs)) return 14;
+    return Step(refused == kFlood - acked, 15);
+  });
+  const int fds_start = CountOpenFds();
+  const size_t buffers_start = GetLockedMemoryStats().buffers_in_use;
+  {
+    ASSERT_OK_AND_ASSIGN(Handoff mine, server_->Send(Bytes("export only")));
+    EXPECT_THAT(server_->AwaitAck(mine, kWait),
+                HasErrorKind(ErrorKind::kRejectedByPeer));
+    // Our own handoff holds one fd and one locked key; the queue at most
+    // kMaxQueuedHandoffs memfds and locked key copies.
+    const int fds_held = CountOpenFds() - fds_start;
+    const size_t buffers_held =
+        GetLockedMemoryStats().buffers_in_use - buffers_start;
+    std::printf("after a flood of %d handoffs: %d fds and %zu locked buffers "
+                "held (bound: %zu each)\n",
+                kFlood, fds_held, buffers_held,
+                1 + Channel::kMaxQueuedHandoffs);
+    EXPECT_LE(fds_held, 1 + static_cast<int>(Channel::kMaxQueuedHandoffs));
+    EXPECT_LE(buffers_held, 1 + Channel::kMaxQueuedHandoffs);
+    EXPECT_THAT(mine.Reclaim(), IsOk());
+  }
+  // The queued ones are still served.
+  int received = 0;
+  while (server_->HasQueuedHandoff()) {
+    ASSERT_OK_AND_ASSIGN(ReceivedToken r, server_->Receive(Opts(0)));
+    ++received;
+  }
+  EXPECT_EQ(received, static_cast<int>(Channel::kMaxQueuedHandoffs));
+  EXPECT_THAT(hostile_->Wait(kWait), IsOkAndHolds(0));
+  hostile_.reset();
+  CostNothingButItsConnection();
+}
+
 }  // namespace
 }  // namespace gssx::transport

@@ -73,13 +73,14 @@ absl::StatusOr<SecretBuffer> SecretBuffer::Create(size_t size) {
     buffer.slot_size_ = slot;
     return buffer;
   }
-  void* p = internal::Sys().sodium_malloc(size);
+  size_t mapped = 0;
+  void* p = internal::LargeAllocate(size, &mapped);
   if (p == nullptr) {
-    return OsError(errno != 0 ? errno : ENOMEM, "sodium_malloc");
+    return OsError(errno != 0 ? errno : ENOMEM, "mmap (large secret)");
   }
-  buffer.data_ = static_cast<uint8_t*>(p);
+  buffer.data_ = static_cast<uint8_t*>(p);  // fresh pages: zeroed
   buffer.size_ = size;
-  sodium_memzero(buffer.data_, size);
+  buffer.slot_size_ = mapped;
   return buffer;
 }
 
@@ -107,10 +108,10 @@ bool SecretBuffer::Equals(absl::Span<const uint8_t> other) const {
 void SecretBuffer::Clear() {
   // Both paths wipe the whole allocation, truncated tail included.
   if (data_ != nullptr) {
-    if (slot_size_ > 0) {
-      internal::PoolFree(data_, slot_size_);
+    if (slot_size_ > internal::kMaxPooledSize) {
+      internal::LargeFree(data_, slot_size_);
     } else {
-      sodium_free(data_);
+      internal::PoolFree(data_, slot_size_);
     }
   }
   data_ = nullptr;

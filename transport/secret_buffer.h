@@ -7,11 +7,12 @@
 //
 // Buffers up to 64 KiB are slots of a few large locked regions
 // (internal/locked_pool.h: no system call per buffer, 32-byte granularity),
-// larger ones are their own sodium_malloc allocation. Either way the pages
-// are mlock()ed (never swapped), excluded from core dumps, surrounded by
-// guard pages, and the bytes are wiped when the buffer dies. If the lock
-// limit is reached, regions are used unlocked rather than refusing service:
-// see GetLockedMemoryStats().
+// larger ones are their own mapping. Either way the pages are mlock()ed
+// (never swapped; again in a forked child), excluded from core dumps,
+// surrounded by guard pages, counted in GetLockedMemoryStats(), and the
+// bytes are wiped when the buffer dies. If the lock limit is reached,
+// memory is used unlocked rather than refusing service: counted in
+// unlocked_regions, one warning on stderr.
 // Move-only; never copy secrets into std::string or std::vector.
 //
 // Not thread-safe for concurrent mutation; distinct buffers are independent.
@@ -33,7 +34,7 @@ absl::Status EnsureSodium();
 
 // What the secret-memory pool holds, for monitoring.
 struct LockedMemoryStats {
-  size_t regions = 0;
+  size_t regions = 0;            // pool regions + live large buffers
   size_t region_bytes = 0;       // usable bytes in all regions
   size_t locked_bytes = 0;       // of which mlock()ed
   size_t unlocked_regions = 0;   // > 0: degraded (mlock failed); warned once
@@ -80,7 +81,9 @@ class SecretBuffer {
  private:
   uint8_t* data_ = nullptr;
   size_t size_ = 0;
-  size_t slot_size_ = 0;  // > 0: a pool slot of this size; 0: sodium_malloc
+  // The allocation's size: a pool slot (<= kMaxPooledSize), or a large
+  // buffer's own mapping (> kMaxPooledSize). 0 when empty.
+  size_t slot_size_ = 0;
 };
 
 }  // namespace gssx::transport

@@ -121,10 +121,15 @@ absl::StatusOr<ContextState> ParseContext(absl::Span<const uint8_t> token) {
   }
   if (!r.U16(&version)) return Malformed("truncated");
   if (version != kExportVersion) {
-    return MakeError(ErrorKind::kDefectiveToken, Minor::kExportTokenVersion,
-                     absl::StrCat("gssx: exported context version ", version,
-                                  " is not supported (want ",
-                                  kExportVersion, ")"));
+    return MakeError(
+        ErrorKind::kDefectiveToken, Minor::kExportTokenVersion,
+        absl::StrCat(
+            "gssx: exported context version ", version,
+            " is not supported (want ", kExportVersion, ")",
+            version == 1 ? ": version 1 contexts use per-message tokens "
+                           "without a per-instance nonce salt; establish a "
+                           "new context"
+                         : ""));
   }
   if (!r.U16(&reserved) || !r.U32(&total)) return Malformed("truncated");
   if (reserved != 0) return Malformed("reserved bits set");

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// The interprocess (exported) context token, format v1. Internal: the
+// The interprocess (exported) context token, format v2. Internal: the
 // public entry points are Context::Export() and Context::Import().
 //
 // Little-endian; every length is checked before use:
 //   off  size
 //   0    4     magic "GSXC"
-//   4    2     version = 1
+//   4    2     version = 2
 //   6    2     reserved = 0
 //   8    4     total length of the token, checksum included
 //   12   1+n   mechanism OID: length n (<= 64), DER contents octets
@@ -42,7 +42,12 @@
 namespace gssx::internal {
 
 inline constexpr uint8_t kExportMagic[4] = {'G', 'S', 'X', 'C'};
-inline constexpr uint16_t kExportVersion = 1;
+// Version 2: the same fields as version 1, for contexts whose per-message
+// tokens carry a per-instance nonce salt (per_message.h). A version 1
+// token belongs to a context whose peer speaks the version 1 per-message
+// format, and importing it twice reused nonces: it is refused
+// (kExportTokenVersion) rather than continued in the new format.
+inline constexpr uint16_t kExportVersion = 2;
 inline constexpr size_t kExportChecksumSize = 32;
 inline constexpr size_t kContextIdSize = 16;
 inline constexpr size_t kMaxOidSize = 64;

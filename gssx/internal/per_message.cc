@@ -10,35 +10,36 @@
 namespace gssx::internal {
 namespace {
 
-constexpr uint8_t kMicId[2] = {'M', 0x01};
-constexpr uint8_t kWrapId[2] = {'W', 0x01};
+constexpr uint8_t kMicId[2] = {'M', 0x02};
+constexpr uint8_t kWrapId[2] = {'W', 0x02};
 constexpr uint8_t kFromAcceptor = 0x01;
 constexpr uint8_t kConfidential = 0x02;
 
-static_assert(kHeaderSize == crypto_aead_chacha20poly1305_ietf_NPUBBYTES,
+static_assert(kHeaderSize == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
               "the header is the nonce");
-static_assert(kTagSize == crypto_aead_chacha20poly1305_ietf_ABYTES, "tag");
+static_assert(kTagSize == crypto_aead_xchacha20poly1305_ietf_ABYTES, "tag");
 
 const uint8_t* Ptr(absl::Span<const uint8_t> bytes) {
   static const uint8_t kDummy = 0;
   return bytes.empty() ? &kDummy : bytes.data();
 }
 
-void WriteHeader(const uint8_t (&id)[2], bool from_acceptor, bool conf,
-                 uint64_t seq, uint8_t* out) {
+void WriteHeader(const uint8_t (&id)[2], const SendSalt& salt,
+                 bool from_acceptor, bool conf, uint64_t seq, uint8_t* out) {
   out[0] = id[0];
   out[1] = id[1];
   out[2] = static_cast<uint8_t>((from_acceptor ? kFromAcceptor : 0) |
                                 (conf ? kConfidential : 0));
   out[3] = 0;
   for (int i = 0; i < 8; ++i) out[4 + i] = static_cast<uint8_t>(seq >> (8 * i));
+  std::memcpy(out + 12, salt.data(), salt.size());
 }
 
 // Authenticates `ad` (and no plaintext) under nonce `header`: the tag.
 void Tag(absl::Span<const uint8_t> key, const uint8_t* header,
          absl::Span<const uint8_t> ad, uint8_t* tag) {
   uint8_t unused = 0;
-  crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+  crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
       &unused, tag, nullptr, &unused, 0, Ptr(ad), ad.size(), nullptr, header,
       key.data());
 }
@@ -46,7 +47,7 @@ void Tag(absl::Span<const uint8_t> key, const uint8_t* header,
 bool VerifyTag(absl::Span<const uint8_t> key, const uint8_t* header,
                absl::Span<const uint8_t> ad, const uint8_t* tag) {
   uint8_t unused = 0;
-  return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+  return crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
              &unused, nullptr, &unused, 0, tag, Ptr(ad), ad.size(), header,
              key.data()) == 0;
 }
@@ -87,31 +88,44 @@ absl::StatusOr<Opened> ParseHeader(absl::Span<const uint8_t> token,
   for (int i = 0; i < 8; ++i) {
     opened.seq |= static_cast<uint64_t>(token[4 + i]) << (8 * i);
   }
+  // No honest sender goes past kMaxSequence; a larger number (only a key
+  // holder can make one verify) would wrap the replay window.
+  if (opened.seq > kMaxSequence) {
+    return Defective(Minor::kTokenMalformed,
+                     "gssx: per-message sequence number above the maximum");
+  }
   return opened;
 }
 
 }  // namespace
 
+SendSalt NewSendSalt() {
+  SendSalt salt;
+  randombytes_buf(salt.data(), salt.size());
+  return salt;
+}
+
 std::vector<uint8_t> MakeMic(absl::Span<const uint8_t> key,
-                             bool from_acceptor, uint64_t seq,
-                             absl::Span<const uint8_t> message) {
+                             const SendSalt& salt, bool from_acceptor,
+                             uint64_t seq, absl::Span<const uint8_t> message) {
   std::vector<uint8_t> token(kOverhead);
-  WriteHeader(kMicId, from_acceptor, false, seq, token.data());
+  WriteHeader(kMicId, salt, from_acceptor, false, seq, token.data());
   Tag(key, token.data(), message, token.data() + kHeaderSize);
   return token;
 }
 
 std::vector<uint8_t> MakeWrap(absl::Span<const uint8_t> key,
-                              bool from_acceptor, uint64_t seq,
+                              const SendSalt& salt, bool from_acceptor,
+                              uint64_t seq,
                               bool confidential,
                               absl::Span<const uint8_t> message) {
   std::vector<uint8_t> token(kOverhead + message.size());
   uint8_t* header = token.data();
   uint8_t* body = header + kHeaderSize;
   uint8_t* tag = body + message.size();
-  WriteHeader(kWrapId, from_acceptor, confidential, seq, header);
+  WriteHeader(kWrapId, salt, from_acceptor, confidential, seq, header);
   if (confidential) {
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(
         body, tag, nullptr, Ptr(message), message.size(), nullptr, 0, nullptr,
         header, key.data());
   } else {
@@ -150,7 +164,7 @@ absl::StatusOr<Opened> OpenWrap(absl::Span<const uint8_t> key,
   if (opened->confidential) {
     opened->message.resize(body.size());
     uint8_t unused = 0;
-    if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(
             body.empty() ? &unused : opened->message.data(), nullptr,
             Ptr(body), body.size(), tag, nullptr, 0, header,
             key.data()) != 0) {

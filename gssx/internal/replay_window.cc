@@ -17,6 +17,7 @@ std::optional<ReplayWindow> ReplayWindow::FromState(uint64_t next_expected,
 }
 
 SupplementaryBits ReplayWindow::Check(uint64_t seq) const {
+  if (seq > kMaxSequence) return kOldToken;  // never recorded, see Record
   if (seq >= next_) return seq == next_ ? 0 : kGapToken;
   const uint64_t distance = next_ - 1 - seq;
   if (distance >= kSize) return kOldToken;
@@ -24,6 +25,9 @@ SupplementaryBits ReplayWindow::Check(uint64_t seq) const {
 }
 
 void ReplayWindow::Record(uint64_t seq) {
+  // next_ = seq + 1 would wrap to 0. The per-message parser refuses such
+  // numbers first; this keeps the window sound whoever calls it.
+  if (seq > kMaxSequence) return;
   if (seq >= next_) {
     ShiftOlder(seq - next_ + 1);
     Mark(0);

@@ -15,6 +15,8 @@
 //     older than the window    kOldToken
 //     seen before              kDuplicateToken
 //     not seen before          kUnseqToken (a later one came first)
+//   seq >  kMaxSequence        kOldToken, and Record() ignores it (callers
+//                              refuse such numbers before, see above)
 // Which of these a context reports depends on its REPLAY / SEQUENCE flags
 // (context.h); the window itself always records.
 //
@@ -31,6 +33,11 @@
 #include "gssx/status.h"
 
 namespace gssx::internal {
+
+// Sequence numbers go up to 2^64 - 2, so that next_expected() (the highest
+// seen + 1) never wraps. A larger number is refused by the per-message
+// parser before it reaches a window (per_message.h).
+inline constexpr uint64_t kMaxSequence = ~uint64_t{0} - 1;
 
 class ReplayWindow {
  public:

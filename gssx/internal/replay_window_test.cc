@@ -70,5 +70,20 @@ TEST(ReplayWindowTest, HugeJumpsAndTheTopOfTheRange) {
   EXPECT_EQ(w.next_expected(), ~uint64_t{0});
 }
 
+// Numbers above kMaxSequence never come from an honest sender (the
+// per-message parser refuses them); the window must not wrap on one either.
+TEST(ReplayWindowTest, NumbersAboveTheMaximumDoNotWrapTheWindow) {
+  ReplayWindow w;
+  w.Record(0);
+  w.Record(1);
+  const uint64_t top = ~uint64_t{0};
+  ASSERT_GT(top, kMaxSequence);
+  EXPECT_EQ(w.Check(top), kOldToken);
+  w.Record(top);
+  EXPECT_EQ(w.next_expected(), 2u);
+  EXPECT_EQ(w.Check(1), kDuplicateToken);
+  EXPECT_EQ(w.Check(2), 0u);
+}
+
 }  // namespace
 }  // namespace gssx::internal

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -105,11 +106,82 @@ class Pool {
     return stats_;
   }
 
+  void* AllocateLarge(size_t size, size_t* mapped_size) {
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    if (size > SIZE_MAX - 3 * page) {
+      errno = ENOMEM;
+      return nullptr;
+    }
+    const size_t bytes = (size + page - 1) / page * page;
+    uint8_t* region = MapGuarded(bytes, page);
+    if (region == nullptr) return nullptr;
+    PoolLock lock(&mu_);
+    if (Sys().madvise(region, bytes, MADV_DONTDUMP) != 0) {
+      Warn("madvise(MADV_DONTDUMP)", errno);
+    }
+    const bool locked = Sys().mlock(region, bytes) == 0;
+    if (locked) {
+      stats_.locked_bytes += bytes;
+    } else {
+      ++stats_.unlocked_regions;
+      Warn("mlock", errno);
+    }
+    ++stats_.regions;
+    stats_.region_bytes += bytes;
+    ++stats_.slots_in_use;
+    stats_.slot_bytes_in_use += bytes;
+    large_[region] = Large{bytes, locked};
+    *mapped_size = bytes;
+    return region;  // fresh anonymous pages: zeroed
+  }
+
+  void FreeLarge(void* p, size_t mapped_size) {
+    sodium_memzero(p, mapped_size);
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    {
+      PoolLock lock(&mu_);
+      auto it = large_.find(p);
+      if (it != large_.end()) {
+        if (it->second.locked) {
+          stats_.locked_bytes -= it->second.bytes;
+        } else {
+          --stats_.unlocked_regions;
+        }
+        --stats_.regions;
+        stats_.region_bytes -= it->second.bytes;
+        --stats_.slots_in_use;
+        stats_.slot_bytes_in_use -= it->second.bytes;
+        large_.erase(it);
+      }
+    }
+    ::munmap(static_cast<uint8_t*>(p) - page, mapped_size + 2 * page);
+  }
+
  private:
   struct Region {
     uint8_t* start;
     size_t bytes;
   };
+  struct Large {
+    size_t bytes;
+    bool locked;
+  };
+
+  // Maps [guard][bytes][guard]; the middle readable and writable. nullptr
+  // (errno set) on failure.
+  static uint8_t* MapGuarded(size_t bytes, size_t page) {
+    void* map = Sys().mmap(nullptr, bytes + 2 * page, PROT_NONE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) return nullptr;
+    auto* region = static_cast<uint8_t*>(map) + page;
+    if (Sys().mprotect(region, bytes, PROT_READ | PROT_WRITE) != 0) {
+      int e = errno;
+      ::munmap(map, bytes + 2 * page);
+      errno = e;
+      return nullptr;
+    }
+    return region;
+  }
 
   static Pool& GetPoolForFork();
 
@@ -125,6 +197,15 @@ class Pool {
         Warn("mlock (after fork)", errno);
       }
     }
+    for (auto& [start, large] : large_) {
+      large.locked = Sys().mlock(start, large.bytes) == 0;
+      if (large.locked) {
+        stats_.locked_bytes += large.bytes;
+      } else {
+        ++stats_.unlocked_regions;
+        Warn("mlock (after fork)", errno);
+      }
+    }
     mu_.Unlock();
   }
 
@@ -133,16 +214,8 @@ class Pool {
     const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
     const size_t slot = SlotSize(c);
     const size_t bytes = slot * 4 > kRegionSize ? slot * 4 : kRegionSize;
-    void* map = Sys().mmap(nullptr, bytes + 2 * page, PROT_NONE,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (map == MAP_FAILED) return false;
-    auto* region = static_cast<uint8_t*>(map) + page;
-    if (Sys().mprotect(region, bytes, PROT_READ | PROT_WRITE) != 0) {
-      int e = errno;
-      ::munmap(map, bytes + 2 * page);
-      errno = e;
-      return false;
-    }
+    uint8_t* region = MapGuarded(bytes, page);
+    if (region == nullptr) return false;
     // Best effort, but say so: a failure means the pages may be in a dump.
     if (Sys().madvise(region, bytes, MADV_DONTDUMP) != 0) {
       Warn("madvise(MADV_DONTDUMP)", errno);
@@ -180,6 +253,7 @@ class Pool {
   std::array<std::vector<void*>, kClasses> free_ ABSL_GUARDED_BY(mu_);
   PoolStats stats_ ABSL_GUARDED_BY(mu_);
   std::vector<Region> regions_ ABSL_GUARDED_BY(mu_);
+  std::map<void*, Large> large_ ABSL_GUARDED_BY(mu_);
   bool warned_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -203,5 +277,13 @@ void* PoolAllocate(size_t size, size_t* slot_size) {
 void PoolFree(void* slot, size_t slot_size) { GetPool().Free(slot, slot_size); }
 
 PoolStats GetPoolStats() { return GetPool().Stats(); }
+
+void* LargeAllocate(size_t size, size_t* mapped_size) {
+  return GetPool().AllocateLarge(size, mapped_size);
+}
+
+void LargeFree(void* p, size_t mapped_size) {
+  GetPool().FreeLarge(p, mapped_size);
+}
 
 }  // namespace gssx::transport::internal

@@ -15,6 +15,13 @@
 // guarded), the failure is counted (GetPoolStats().unlocked_regions), and
 // one warning goes to stderr per process.
 //
+// Buffers over kMaxPooledSize get a mapping of their own
+// (LargeAllocate): the same guard pages, MADV_DONTDUMP, mlock with the
+// same degraded mode, relocked in a forked child, and counted while they
+// live as one region and one slot (unlocked_regions included); LargeFree
+// wipes and unmaps it. (They were sodium_malloc allocations, which ignore
+// a failed mlock, are not relocked after fork and were not counted.)
+//
 // Thread-safe. SecretBuffer uses it; not a public API (SecretBuffer's
 // header exposes the statistics).
 #ifndef GSSX_TRANSPORT_INTERNAL_LOCKED_POOL_H_
@@ -45,6 +52,13 @@ void* PoolAllocate(size_t size, size_t* slot_size);
 void PoolFree(void* slot, size_t slot_size);
 
 PoolStats GetPoolStats();
+
+// A zeroed mapping of at least `size` bytes (size > 0), its real size in
+// *mapped_size; nullptr (errno set) if it could not be mapped.
+void* LargeAllocate(size_t size, size_t* mapped_size);
+
+// Wipes, unlocks and unmaps what LargeAllocate returned.
+void LargeFree(void* p, size_t mapped_size);
 
 }  // namespace gssx::transport::internal
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Handoff receive (ReceiveContext, ImportContextFromFd) and the services
 // it requires of the context it takes (issue 17 item 5).
 #include "gssx/handoff.h"

@@ -206,9 +206,6 @@ Syscalls MakeFaultyTable() {
     errno = e;
     return -1;
   };
-  t.sodium_malloc = [](size_t size) -> void* {
-    return Fail("sodium_malloc") ? nullptr : Real().sodium_malloc(size);
-  };
   t.mmap = [](void* a, size_t len, int prot, int flags, int fd, off_t off) {
     return Fail("mmap") ? MAP_FAILED
                         : Real().mmap(a, len, prot, flags, fd, off);
@@ -284,7 +281,6 @@ std::vector<int> Plausible(const std::string& site) {
       {"getsockopt(SO_ERROR)", {ENOMEM}},
       {"poll", {EINTR, ENOMEM}},
       {"close", {EINTR, EIO}},
-      {"sodium_malloc", {ENOMEM}},
       {"mmap", {ENOMEM, EAGAIN}},
       {"mprotect", {ENOMEM, EACCES}},
       {"mlock", {ENOMEM, EPERM, EAGAIN}},

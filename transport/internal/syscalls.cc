@@ -2,7 +2,6 @@
 #include "transport/internal/syscalls.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -22,8 +21,8 @@ const Syscalls kReal = {
     RealMemfdCreate, ::pwrite,     ::pread,      RealFcntl, ::fchmod,
     RealFstat,       ::ftruncate,  ::sendmsg,    ::recvmsg, ::socket,
     ::socketpair,    ::bind,       ::listen,     ::accept4, ::connect,
-    ::getsockopt,    ::poll,       ::close,      ::sodium_malloc,
-    ::mmap,          ::mprotect,   ::mlock,      ::madvise,
+    ::getsockopt,    ::poll,       ::close,      ::mmap,
+    ::mprotect,      ::mlock,      ::madvise,
 };
 
 std::atomic<const Syscalls*> g_table{&kReal};

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The one seam between gssx and the kernel (and libsodium's allocator).
+// The one seam between gssx and the kernel.
 //
 // Every system call the transport and the C ABI make goes through Sys(), a
 // table of function pointers that defaults to the real calls. Fault-injection
@@ -36,7 +36,6 @@ struct Syscalls {
   int (*getsockopt)(int fd, int level, int name, void* val, socklen_t* len);
   int (*poll)(struct pollfd* fds, nfds_t n, int timeout_ms);
   int (*close)(int fd);
-  void* (*sodium_malloc)(size_t size);
   // The locked pool's regions (internal/locked_pool.cc).
   void* (*mmap)(void* addr, size_t len, int prot, int flags, int fd,
                 off_t off);

@@ -595,7 +595,7 @@ TEST(FlagsTest, ImportRequiringReplayRefusesAMutualOnlyContext) {
   init.flags = kMutualFlag;
   ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers, init));
   ASSERT_OK_AND_ASSIGN(transport::SecretBuffer token,
-                       std::move(pair.acceptor).Export());
+                       pair.acceptor.Export());
   ImportOptions strict;
   strict.required_flags = kReplayFlag;
   EXPECT_THAT(Context::Import(token.span(), strict),
@@ -843,7 +843,7 @@ TEST(ReplayTest, SequenceAboveTheMaximumIsRefusedBeforeTheWindow) {
   }
   // The initiator's send key, as a compromised key holder would have it.
   ASSERT_OK_AND_ASSIGN(transport::SecretBuffer exported,
-                       std::move(pair.initiator).Export());
+                       pair.initiator.Export());
   ASSERT_OK_AND_ASSIGN(internal::ContextState state,
                        internal::ParseContext(exported.span()));
   const uint64_t top = ~uint64_t{0};
@@ -884,7 +884,7 @@ TEST(EmptyContextTest, EveryCallAnswersNoContext) {
   EXPECT_THAT(empty.TimeRemaining(), no);
   EXPECT_THAT(empty.Continue(B("t")), no);
   EXPECT_THAT(empty.Delete(), no);
-  EXPECT_THAT(std::move(empty).Export(), no);
+  EXPECT_THAT(empty.Export(), no);
 }
 
 TEST(EmptyContextTest, DeletedAndMovedFromContexts) {

@@ -14,6 +14,8 @@
 //   }
 // Importer:
 //   absl::StatusOr<ReceivedToken> r = ch->Receive({.max_extra_fds = 1});
+//   // or, for a value with a codec (codec.h), imported before the latch:
+//   absl::StatusOr<Received<Context>> c = ch->Receive(ContextCodec(), {});
 //
 // Opening a channel exchanges a HELLO: each end reads its peer's
 // credentials (SO_PEERCRED, and SO_PEERPIDFD where the kernel has it),
@@ -57,6 +59,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "transport/codec.h"
 #include "transport/memfd_token.h"
 #include "transport/peer.h"
 #include "transport/secret_buffer.h"
@@ -79,7 +82,7 @@ struct ChannelOptions {
   absl::Duration send_timeout = absl::Seconds(30);
 };
 
-namespace transport_internal {
+namespace internal {
 // The handoffs a channel still expects answers for (shared with each
 // Handoff, so that a resolved or destroyed one stops being waited for and
 // late acks for it are dropped instead of piling up). Value: -1 while no
@@ -87,7 +90,7 @@ namespace transport_internal {
 struct AckLedger {
   absl::flat_hash_map<TokenId, int64_t> answers;
 };
-}  // namespace transport_internal
+}  // namespace internal
 
 // The exporter's right to take a sent token back until the peer acks.
 // Holds a duplicate of the token memfd and the one-time key (locked), or
@@ -120,7 +123,7 @@ class Handoff {
  private:
   friend class Channel;
   void Resolve();
-  std::weak_ptr<transport_internal::AckLedger> ledger_;
+  std::weak_ptr<internal::AckLedger> ledger_;
   UniqueFd memfd_;
   SecretBuffer key_;
   TokenExpectation expect_;
@@ -132,9 +135,6 @@ struct ReceiveOptions {
   // (all its fds closed, kTooManyFds) and the exporter can reclaim.
   size_t max_extra_fds = 0;
   absl::Duration timeout = absl::InfiniteDuration();
-  // Runs on the decrypted token before it is consumed; a non-OK status
-  // rejects it unconsumed (returned as is).
-  TokenValidator validate;
 };
 
 struct ReceivedToken {
@@ -199,6 +199,23 @@ class Channel {
   // Receives, verifies, consumes and acknowledges one token.
   absl::StatusOr<ReceivedToken> Receive(const ReceiveOptions& options = {});
 
+  // The same for a value with a codec (codec.h): the decrypted token is
+  // imported (and checked) by `codec` BEFORE it is consumed; a token the
+  // codec refuses is rejected unconsumed — the codec's status is returned
+  // as is, the exporter gets a negative ack and can reclaim the token.
+  template <typename Codec>
+  absl::StatusOr<Received<typename Codec::Value>> Receive(
+      const Codec& codec, const ReceiveOptions& options = {}) {
+    internal::Importer<Codec> importer(codec);
+    absl::StatusOr<ReceivedToken> r = ReceiveToken(
+        options,
+        [&importer](absl::Span<const uint8_t> bytes) { return importer(bytes); });
+    if (!r.ok()) return r.status();
+    r->token.Clear();  // the value holds what it needs
+    return Received<typename Codec::Value>{r->id, importer.Take(),
+                                           std::move(r->fds)};
+  }
+
  private:
   struct Message;
   explicit Channel(UniqueFd socket);
@@ -212,8 +229,11 @@ class Channel {
   absl::StatusOr<Handoff> SendInline(absl::Span<const uint8_t> token,
                                      absl::Span<const int> extra_fds);
   void RecordAck(const TokenId& id, uint32_t result);
+  absl::StatusOr<ReceivedToken> ReceiveToken(const ReceiveOptions& options,
+                                             const TokenValidator& import);
   absl::StatusOr<ReceivedToken> ImportHandoff(Message message,
-                                              const ReceiveOptions& options);
+                                              const ReceiveOptions& options,
+                                              const TokenValidator& import);
 
   UniqueFd socket_;
   UniqueFd peer_pidfd_;
@@ -221,7 +241,7 @@ class Channel {
   ChannelOptions options_;
   SecretBuffer scratch_;  // locked: message bodies carry keys or tokens
   std::deque<std::unique_ptr<Message>> pending_handoffs_;
-  std::shared_ptr<transport_internal::AckLedger> ledger_;
+  std::shared_ptr<internal::AckLedger> ledger_;
 };
 
 // A listening AF_UNIX SOCK_SEQPACKET socket. A filesystem path is created

@@ -599,7 +599,7 @@ OM_uint32 gss_export_sec_context(OM_uint32* minor_status,
     const gss_ctx_id_t handle = *context_handle;
     return WithContext(minor_status, handle, [&](Context& ctx) {
       absl::StatusOr<gssx::transport::SecretBuffer> token =
-          std::move(ctx).Export();
+          ctx.Export();
       if (!token.ok()) return Translate(token.status(), minor_status);
       // The context is gone: its handle dies first, then the token goes
       // out. A byte-identical token imported earlier (re-export of an

@@ -298,6 +298,29 @@ void ex_export_times_out_and_the_context_stays(void) {
   gss_delete_sec_context(&minor, &acc, GSS_C_NO_BUFFER);
 }
 
+/* As every output of the plain calls: set on entry, so that after an
+   error nothing looks received. */
+void ex_outputs_set_on_entry(void) {
+  OM_uint32 minor = 0;
+  gss_ctx_id_t ctx = (gss_ctx_id_t)&minor; /* a stale value */
+  gssx_channel_t chan = (gssx_channel_t)&minor;
+  gssx_channel_options o;
+  int fds[2] = {5, 6};
+  size_t n = 2;
+  struct opener a, b;
+  REQUIRE(open_pair(NULL, NULL, &a, &b));
+  CHECK_GSS(gssx_import_sec_context_from_ex(&minor, b.chan, 0, &ctx, fds, &n),
+            GSS_S_FAILURE);
+  CHECK(ctx == GSS_C_NO_CONTEXT);
+  CHECK_EQ_U64(n, 0);
+  CHECK(fds[0] == -1 && fds[1] == -1);
+  close_both(&a, &b);
+  gssx_channel_options_init(&minor, &o);
+  o.version = 99;
+  CHECK_GSS(gssx_channel_open_ex(&minor, -1, &o, &chan), GSS_S_FAILURE);
+  CHECK(chan == GSSX_NO_CHANNEL);
+}
+
 void ex_calling_errors(void) {
   OM_uint32 minor = 0;
   gssx_channel_options o;

@@ -75,7 +75,7 @@ gss_ctx_id_t MakeInitiatorContext(const gssx::Clock* clock,
   if (!first->context.Continue(reply->output_token).ok()) {
     return GSS_C_NO_CONTEXT;
   }
-  return gssx::capi_internal::NewContextHandle(std::move(first->context));
+  return gssx::capi::internal::NewContextHandle(std::move(first->context));
 }
 
 }  // namespace

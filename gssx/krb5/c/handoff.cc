@@ -117,7 +117,7 @@ OM_uint32 Fail(OM_uint32* minor, const absl::Status& status,
     case ErrorKind::kNone:
       // The bridge's own refusal of a context (not established Kerberos
       // 5, required flags missing); our cancel.
-      if (status.code() == absl::StatusCode::kInvalidArgument) {
+      if (gssx::krb5::IsContextRefused(status)) {
         code = GSSX_HANDOFF_E_CONTEXT_REFUSED;
       } else if (status.code() == absl::StatusCode::kCancelled) {
         code = GSSX_HANDOFF_E_CANCELLED;
@@ -187,10 +187,41 @@ OM_uint32 Conclude(OM_uint32* minor,
   return Fail(minor, d.status());
 }
 
-void FreePending(gssx_handoff_pending_t* pending) {
+// The arguments of finish / cancel. GSS_S_COMPLETE: usable.
+OM_uint32 CheckPendingArgs(OM_uint32* minor, gssx_handoff_pending_t* pending,
+                           gss_ctx_id_t* ctx) {
+  if (ctx == nullptr || pending == nullptr) {
+    return Set(minor, GSS_S_CALL_INACCESSIBLE_WRITE,
+               GSSX_HANDOFF_E_BAD_ARGUMENT);
+  }
+  if (*pending == nullptr) {
+    return Set(minor, GSS_S_CALL_INACCESSIBLE_READ,
+               GSSX_HANDOFF_E_BAD_ARGUMENT);
+  }
+  if (*ctx != GSS_C_NO_CONTEXT) return BadArgument(minor);
+  return GSS_S_COMPLETE;
+}
+
+// Ends a pending handoff whose outcome is known: the context back in
+// *ctx if it came back, the pending handle freed.
+OM_uint32 Finish(OM_uint32* minor, gssx_handoff_pending_t* pending,
+                 const absl::StatusOr<gssx::transport::Delivery>& outcome,
+                 gss_ctx_id_t* ctx) {
+  OM_uint32 major = Conclude(minor, outcome, (*pending)->back, ctx);
   --(*pending)->chan->pending;
   delete *pending;
   *pending = nullptr;
+  return major;
+}
+
+// What has arrived for `p`, without waiting: its outcome, or nullopt.
+std::optional<absl::StatusOr<gssx::transport::Delivery>> Poll(
+    gssx_handoff_pending_s* p) {
+  absl::StatusOr<std::optional<gssx::transport::Delivery>> checked =
+      p->delivery->Check(p->chan->channel);
+  if (!checked.ok()) return checked.status();
+  if (!checked->has_value()) return std::nullopt;
+  return **checked;
 }
 
 }  // namespace
@@ -408,32 +439,17 @@ OM_uint32 gssx_handoff_finish(OM_uint32* minor,
                               gss_ctx_id_t* ctx) {
   if (minor == nullptr) return GSS_S_CALL_INACCESSIBLE_WRITE;
   *minor = 0;
-  if (ctx == nullptr || pending == nullptr) {
-    return Set(minor, GSS_S_CALL_INACCESSIBLE_WRITE,
-               GSSX_HANDOFF_E_BAD_ARGUMENT);
+  if (OM_uint32 bad = CheckPendingArgs(minor, pending, ctx);
+      bad != GSS_S_COMPLETE) {
+    return bad;
   }
-  if (*pending == nullptr) {
-    return Set(minor, GSS_S_CALL_INACCESSIBLE_READ,
-               GSSX_HANDOFF_E_BAD_ARGUMENT);
-  }
-  if (*ctx != GSS_C_NO_CONTEXT) return BadArgument(minor);
   gssx_handoff_pending_s* p = *pending;
-  absl::StatusOr<std::optional<gssx::transport::Delivery>> checked =
-      p->delivery->Check(p->chan->channel);
-  absl::StatusOr<gssx::transport::Delivery> outcome;
-  if (checked.ok() && checked->has_value()) {
-    outcome = **checked;
-  } else if (checked.ok()) {
-    if (absl::Now() < p->deadline) {
-      return Set(minor, GSS_S_CONTINUE_NEEDED, 0);
-    }
+  std::optional<absl::StatusOr<gssx::transport::Delivery>> outcome = Poll(p);
+  if (!outcome.has_value()) {
+    if (absl::Now() < p->deadline) return Set(minor, GSS_S_CONTINUE_NEEDED, 0);
     outcome = p->delivery->Abandon(TimedOut("timed out waiting for the ack"));
-  } else {
-    outcome = checked.status();
   }
-  OM_uint32 major = Conclude(minor, outcome, p->back, ctx);
-  FreePending(pending);
-  return major;
+  return Finish(minor, pending, *outcome, ctx);
 }
 
 OM_uint32 gssx_handoff_cancel(OM_uint32* minor,
@@ -441,21 +457,13 @@ OM_uint32 gssx_handoff_cancel(OM_uint32* minor,
                               gss_ctx_id_t* ctx) {
   if (minor == nullptr) return GSS_S_CALL_INACCESSIBLE_WRITE;
   *minor = 0;
-  if (ctx == nullptr || pending == nullptr) {
-    return Set(minor, GSS_S_CALL_INACCESSIBLE_WRITE,
-               GSSX_HANDOFF_E_BAD_ARGUMENT);
+  if (OM_uint32 bad = CheckPendingArgs(minor, pending, ctx);
+      bad != GSS_S_COMPLETE) {
+    return bad;
   }
-  if (*pending == nullptr) {
-    return Set(minor, GSS_S_CALL_INACCESSIBLE_READ,
-               GSSX_HANDOFF_E_BAD_ARGUMENT);
-  }
-  if (*ctx != GSS_C_NO_CONTEXT) return BadArgument(minor);
-  gssx_handoff_pending_s* p = *pending;
-  OM_uint32 major =
-      Conclude(minor, p->delivery->Abandon(absl::CancelledError("cancelled")),
-               p->back, ctx);
-  FreePending(pending);
-  return major;
+  return Finish(minor, pending,
+                (*pending)->delivery->Abandon(absl::CancelledError("cancelled")),
+                ctx);
 }
 
 OM_uint32 gssx_handoff_send(OM_uint32* minor, gssx_chan_t chan,
@@ -465,25 +473,16 @@ OM_uint32 gssx_handoff_send(OM_uint32* minor, gssx_chan_t chan,
   OM_uint32 major =
       gssx_handoff_start(minor, chan, ctx, fds, nfds, timeout_ms, &p);
   if (major != GSS_S_COMPLETE) return major;
-  for (;;) {
-    absl::StatusOr<std::optional<gssx::transport::Delivery>> checked =
-        p->delivery->Check(chan->channel);
-    absl::StatusOr<gssx::transport::Delivery> outcome;
-    if (!checked.ok()) {
-      outcome = checked.status();
-    } else if (checked->has_value()) {
-      outcome = **checked;
-    } else {
-      absl::Status waited = WaitReadable(chan->channel.fd(), p->deadline,
-                                         "wait for the ack");
-      if (waited.ok()) continue;
-      if (gssx::transport::ErrnoOf(waited) == EINTR) waited = Interrupted();
-      outcome = p->delivery->Abandon(waited);
-    }
-    major = Conclude(minor, outcome, p->back, ctx);
-    FreePending(&p);
-    return major;
+  std::optional<absl::StatusOr<gssx::transport::Delivery>> outcome;
+  while (!(outcome = Poll(p)).has_value()) {
+    absl::Status waited =
+        WaitReadable(chan->channel.fd(), p->deadline, "wait for the ack");
+    if (waited.ok()) continue;
+    if (gssx::transport::ErrnoOf(waited) == EINTR) waited = Interrupted();
+    outcome = p->delivery->Abandon(waited);
+    break;
   }
+  return Finish(minor, &p, *outcome, ctx);
 }
 
 OM_uint32 gssx_handoff_receive(OM_uint32* minor, gssx_chan_t chan,

@@ -46,7 +46,7 @@
 #include "transport/channel.h"
 #include "transport/codec.h"
 #include "transport/deliver.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx {
 

@@ -27,7 +27,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "transport/channel.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx::transport {
 

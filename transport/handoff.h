@@ -32,8 +32,8 @@
 #include "transport/codec.h"
 #include "transport/deliver.h"
 #include "transport/memfd_token.h"
-#include "transport/secret_buffer.h"
-#include "transport/unique_fd.h"
+#include "transport/base/secret_buffer.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::transport {
 

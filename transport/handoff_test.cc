@@ -11,7 +11,7 @@
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
 #include "transport/codec.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx::transport {
 namespace {

@@ -29,12 +29,12 @@
 namespace gssx {
 namespace {
 
-using ::gssx::internal::ClientOptions;
-using ::gssx::internal::ContextPair;
-using ::gssx::internal::Establish;
-using ::gssx::internal::MakePeers;
-using ::gssx::internal::PeerOptions;
-using ::gssx::internal::Peers;
+using ::gssx::testing::ClientOptions;
+using ::gssx::testing::ContextPair;
+using ::gssx::testing::Establish;
+using ::gssx::testing::MakePeers;
+using ::gssx::testing::PeerOptions;
+using ::gssx::testing::Peers;
 using ::gssx::testing::ForkedChild;
 using ::gssx::testing::HasGssError;
 using ::gssx::testing::IsOk;

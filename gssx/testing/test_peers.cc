@@ -3,7 +3,7 @@
 
 #include <utility>
 
-namespace gssx::internal {
+namespace gssx::testing {
 
 absl::Status Peers::Refresh(const PeerOptions& options) {
   AcquireOptions c;
@@ -25,18 +25,20 @@ absl::Status Peers::Refresh(const PeerOptions& options) {
 
 absl::StatusOr<Peers> MakePeers(const PeerOptions& options) {
   Peers peers;
-  absl::StatusOr<PublicKey> cp = peers.client_keytab.Generate(kClientName);
+  absl::StatusOr<PublicKey> cp =
+      peers.client_keytab.Generate(options.client_name);
   if (!cp.ok()) return cp.status();
-  absl::StatusOr<PublicKey> sp = peers.server_keytab.Generate(kServerName);
+  absl::StatusOr<PublicKey> sp =
+      peers.server_keytab.Generate(options.server_name);
   if (!sp.ok()) return sp.status();
   peers.client_public = *cp;
   peers.server_public = *sp;
   peers.client_trust = std::make_shared<TrustStore>();
   peers.server_trust = std::make_shared<TrustStore>();
-  if (absl::Status s = peers.client_trust->Add(kServerName, *sp); !s.ok()) {
+  if (absl::Status s = peers.client_trust->Add(options.server_name, *sp); !s.ok()) {
     return s;
   }
-  if (absl::Status s = peers.server_trust->Add(kClientName, *cp); !s.ok()) {
+  if (absl::Status s = peers.server_trust->Add(options.client_name, *cp); !s.ok()) {
     return s;
   }
   if (absl::Status s = peers.Refresh(options); !s.ok()) return s;
@@ -53,10 +55,17 @@ InitOptions ClientOptions(const Clock* clock) {
 absl::StatusOr<ContextPair> Establish(const Peers& peers,
                                       const InitOptions& init,
                                       const AcceptOptions& accept) {
-  absl::StatusOr<HandshakeStep> i = Context::Initiate(*peers.client, init);
+  return Establish(*peers.client, *peers.server, init, accept);
+}
+
+absl::StatusOr<ContextPair> Establish(const Credentials& client,
+                                      const Credentials& server,
+                                      const InitOptions& init,
+                                      const AcceptOptions& accept) {
+  absl::StatusOr<HandshakeStep> i = Context::Initiate(client, init);
   if (!i.ok()) return i.status();
   absl::StatusOr<HandshakeStep> a =
-      Context::Accept(*peers.server, i->output_token, accept);
+      Context::Accept(server, i->output_token, accept);
   if (!a.ok()) return a.status();
   absl::StatusOr<std::vector<uint8_t>> last =
       i->context.Continue(a->output_token);
@@ -64,4 +73,4 @@ absl::StatusOr<ContextPair> Establish(const Peers& peers,
   return ContextPair{std::move(i->context), std::move(a->context)};
 }
 
-}  // namespace gssx::internal
+}  // namespace gssx::testing

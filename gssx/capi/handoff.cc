@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -25,6 +24,7 @@
 #include "gssx/context.h"
 #include "gssx/handoff.h"
 #include "gssx/status.h"
+#include "transport/base/deadline.h"
 #include "transport/channel.h"
 #include "transport/base/errors.h"
 #include "transport/peer.h"
@@ -69,15 +69,6 @@ absl::Status BadArgument(absl::string_view what) {
 absl::Duration TimeoutOf(int timeout_ms) {
   return timeout_ms < 0 ? absl::InfiniteDuration()
                         : absl::Milliseconds(timeout_ms);
-}
-
-int MsUntil(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(std::min<int64_t>(
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-      1 << 30));
 }
 
 gssx_channel_options DefaultOptions() {
@@ -164,7 +155,7 @@ OM_uint32 ExportTo(OM_uint32* minor_status, gss_ctx_id_t* context_handle,
 absl::Status WaitReadable(Channel& channel, absl::Time deadline) {
   if (channel.HasQueuedHandoff()) return absl::OkStatus();
   struct pollfd p = {channel.fd(), POLLIN, 0};
-  const int n = ::poll(&p, 1, MsUntil(deadline));
+  const int n = ::poll(&p, 1, gssx::transport::PollTimeoutMs(deadline));
   if (n < 0) return gssx::OsError(errno, "poll");
   if (n == 0) {
     return gssx::ToGssxStatus(gssx::transport::MakeError(

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gssx/testing/test_peers.h"
 
+#include <cstdint>
 #include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gssx/testing/gssx_matchers.h"
+#include "gtest/gtest.h"
 
 namespace gssx::testing {
 
@@ -71,6 +77,21 @@ absl::StatusOr<ContextPair> Establish(const Credentials& client,
       i->context.Continue(a->output_token);
   if (!last.ok()) return last.status();
   return ContextPair{std::move(i->context), std::move(a->context)};
+}
+
+void ExpectEveryCallFails(Context& ctx, ErrorKind kind, Minor minor) {
+  const std::vector<uint8_t> m = {'m'}, t = {'t'};
+  const auto fails = HasGssError(kind, minor);
+  EXPECT_THAT(ctx.GetMic(m), fails);
+  EXPECT_THAT(ctx.VerifyMic(m, t), fails);
+  EXPECT_THAT(ctx.Wrap(m, true), fails);
+  EXPECT_THAT(ctx.Unwrap(t), fails);
+  EXPECT_THAT(ctx.WrapSizeLimit(100, true), fails);
+  EXPECT_THAT(ctx.Inquire(), fails);
+  EXPECT_THAT(ctx.TimeRemaining(), fails);
+  EXPECT_THAT(ctx.Continue(t), fails);
+  EXPECT_THAT(ctx.Export(), fails);
+  EXPECT_THAT(ctx.Delete(), fails);
 }
 
 }  // namespace gssx::testing

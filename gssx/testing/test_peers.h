@@ -18,6 +18,7 @@
 #include "gssx/clock.h"
 #include "gssx/context.h"
 #include "gssx/credentials.h"
+#include "gssx/status.h"
 
 namespace gssx::testing {
 
@@ -71,6 +72,11 @@ absl::StatusOr<ContextPair> Establish(const Peers& peers,
 inline absl::StatusOr<ContextPair> Establish(const Peers& peers) {
   return Establish(peers, ClientOptions());
 }
+
+// Expects every call on `ctx` (per-message services, Inquire,
+// TimeRemaining, Continue, Export, Delete) to answer `kind` / `minor`: an
+// empty, deleted or exported context.
+void ExpectEveryCallFails(Context& ctx, ErrorKind kind, Minor minor);
 
 }  // namespace gssx::testing
 

@@ -57,18 +57,10 @@ OM_uint32 BadArgument(OM_uint32* minor) {
   return Set(minor, GSS_S_FAILURE, GSSX_HANDOFF_E_BAD_ARGUMENT);
 }
 
-// One place for status → (major, minor). `open`: errors of a channel open,
-// where a bad argument from the transport means a bad socket.
-OM_uint32 Fail(OM_uint32* minor, const absl::Status& status,
-               bool open = false) {
-  if (std::optional<gssx::krb5::MitCodes> mit =
-          gssx::krb5::MitCodesOf(status)) {
-    *minor = mit->minor;
-    return mit->major != GSS_S_COMPLETE ? mit->major : GSS_S_FAILURE;
-  }
-  const int err = gssx::transport::ErrnoOf(status);
-  OM_uint32 code = GSSX_HANDOFF_E_INTERNAL;
-  switch (gssx::transport::KindOf(status)) {
+// The GSSX_HANDOFF_E_* minor code of a transport kind (Fail handles
+// kAlreadyConsumed, kOs and kNone itself).
+OM_uint32 MinorOfKind(ErrorKind kind, bool open) {
+  switch (kind) {
     case ErrorKind::kNotMemfd:
     case ErrorKind::kNotReadWrite:
     case ErrorKind::kNotSealed:
@@ -76,56 +68,66 @@ OM_uint32 Fail(OM_uint32* minor, const absl::Status& status,
     case ErrorKind::kMalformed:
     case ErrorKind::kAuthenticationFailed:
     case ErrorKind::kMessageTruncated:
-      code = GSSX_HANDOFF_E_BAD_TOKEN;
-      break;
-    case ErrorKind::kAlreadyConsumed:
-      return Set(minor, GSS_S_NO_CONTEXT, GSSX_HANDOFF_E_ALREADY_IMPORTED);
+      return GSSX_HANDOFF_E_BAD_TOKEN;
     case ErrorKind::kTooManyFds:
-      code = GSSX_HANDOFF_E_TOO_MANY_FDS;
-      break;
+      return GSSX_HANDOFF_E_TOO_MANY_FDS;
     case ErrorKind::kControlTruncated:
-      code = GSSX_HANDOFF_E_OUT_OF_FDS;
-      break;
+      return GSSX_HANDOFF_E_OUT_OF_FDS;
     case ErrorKind::kPeerClosed:
-      code = GSSX_HANDOFF_E_PEER_CLOSED;
-      break;
+      return GSSX_HANDOFF_E_PEER_CLOSED;
     case ErrorKind::kPeerNotAllowed:
-      code = GSSX_HANDOFF_E_PEER_NOT_ALLOWED;
-      break;
+      return GSSX_HANDOFF_E_PEER_NOT_ALLOWED;
     case ErrorKind::kRefusedByPeer:
-      code = GSSX_HANDOFF_E_REFUSED_BY_PEER;
-      break;
+      return GSSX_HANDOFF_E_REFUSED_BY_PEER;
     case ErrorKind::kRejectedByPeer:
-      code = GSSX_HANDOFF_E_REJECTED_BY_PEER;
-      break;
+      return GSSX_HANDOFF_E_REJECTED_BY_PEER;
     case ErrorKind::kTimeout:
-      code = GSSX_HANDOFF_E_TIMEOUT;
-      break;
-    case ErrorKind::kOs:
-      if (err == EINTR) {
-        code = GSSX_HANDOFF_E_INTERRUPTED;
-      } else {
-        code = GSSX_HANDOFF_E_OS;
-        errno = err;
-      }
-      break;
+      return GSSX_HANDOFF_E_TIMEOUT;
     case ErrorKind::kBadArgument:
-      code = open ? GSSX_HANDOFF_E_NOT_SEQPACKET : GSSX_HANDOFF_E_BAD_ARGUMENT;
-      break;
+      return open ? GSSX_HANDOFF_E_NOT_SEQPACKET : GSSX_HANDOFF_E_BAD_ARGUMENT;
     case ErrorKind::kUnsupported:
-      code = GSSX_HANDOFF_E_UNSUPPORTED;
-      break;
-    case ErrorKind::kNone:
-      // The bridge's own refusal of a context (not established Kerberos
-      // 5, required flags missing); our cancel.
-      if (gssx::krb5::IsContextRefused(status)) {
-        code = GSSX_HANDOFF_E_CONTEXT_REFUSED;
-      } else if (status.code() == absl::StatusCode::kCancelled) {
-        code = GSSX_HANDOFF_E_CANCELLED;
-      }
-      break;
+      return GSSX_HANDOFF_E_UNSUPPORTED;
+    default:
+      return GSSX_HANDOFF_E_INTERNAL;
   }
-  return Set(minor, GSS_S_FAILURE, code);
+}
+
+// The library's one place for status → (major, minor) — the bridge's
+// convention (bridge.h "Errors") in C: MIT's own codes for an MIT
+// failure, else GSS_S_FAILURE (GSS_S_NO_CONTEXT for an imported token)
+// with a GSSX_HANDOFF_E_* minor. `open`: errors of a channel open, where a
+// bad argument from the transport means a bad socket.
+OM_uint32 Fail(OM_uint32* minor, const absl::Status& status,
+               bool open = false) {
+  if (std::optional<gssx::krb5::MitCodes> mit =
+          gssx::krb5::MitCodesOf(status)) {
+    *minor = mit->minor;
+    return mit->major != GSS_S_COMPLETE ? mit->major : GSS_S_FAILURE;
+  }
+  const ErrorKind kind = gssx::transport::KindOf(status);
+  const int err = gssx::transport::ErrnoOf(status);
+  if (kind == ErrorKind::kAlreadyConsumed) {
+    return Set(minor, GSS_S_NO_CONTEXT, GSSX_HANDOFF_E_ALREADY_IMPORTED);
+  }
+  if (kind == ErrorKind::kOs) {
+    if (err == EINTR) {
+      return Set(minor, GSS_S_FAILURE, GSSX_HANDOFF_E_INTERRUPTED);
+    }
+    errno = err;
+    return Set(minor, GSS_S_FAILURE, GSSX_HANDOFF_E_OS);
+  }
+  if (kind == ErrorKind::kNone) {
+    // The bridge's own refusal of a context (not established Kerberos 5,
+    // required flags missing); our cancel.
+    OM_uint32 code = GSSX_HANDOFF_E_INTERNAL;
+    if (gssx::krb5::IsContextRefused(status)) {
+      code = GSSX_HANDOFF_E_CONTEXT_REFUSED;
+    } else if (status.code() == absl::StatusCode::kCancelled) {
+      code = GSSX_HANDOFF_E_CANCELLED;
+    }
+    return Set(minor, GSS_S_FAILURE, code);
+  }
+  return Set(minor, GSS_S_FAILURE, MinorOfKind(kind, open));
 }
 
 absl::Time DeadlineAfter(int timeout_ms) {

@@ -55,10 +55,10 @@ bool ShowTheGap(const std::string& service) {
   absl::StatusOr<std::vector<uint8_t>> wrapped = pair->initiator.Wrap(msg);
   if (!wrapped.ok()) return false;
   // MIT alone.
-  absl::StatusOr<transport::SecretBuffer> token = krb5::ExportMitContext(pair->acceptor);
+  absl::StatusOr<transport::SecretBuffer> token = pair->acceptor.Export();
   if (!token.ok()) return false;
-  absl::StatusOr<krb5::MitContext> a = krb5::ImportMitContext(token->span());
-  absl::StatusOr<krb5::MitContext> b = krb5::ImportMitContext(token->span());
+  absl::StatusOr<krb5::MitContext> a = krb5::MitContext::Import(token->span());
+  absl::StatusOr<krb5::MitContext> b = krb5::MitContext::Import(token->span());
   bool mit_twice = a.ok() && b.ok() && a->Unwrap(*wrapped).ok() && b->Unwrap(*wrapped).ok();
   std::printf("MIT gss_import_sec_context, same token twice: %s\n",
               mit_twice ? "both imports succeed, and both copies accept the "

@@ -562,6 +562,11 @@ absl::StatusOr<ContextInfo> Context::Inquire() const {
   return info;
 }
 
+absl::Status Context::CheckFlags(ContextFlags required) const {
+  if (state_ == nullptr) return NoContext();
+  return CheckRequired(state_->core.flags, required, "the imported context");
+}
+
 absl::StatusOr<absl::Duration> Context::TimeRemaining() const {
   if (state_ == nullptr) return NoContext();
   if (state_->core.expiry == absl::InfiniteFuture()) {
@@ -682,7 +687,7 @@ absl::StatusOr<size_t> Context::WrapSizeLimit(size_t max_token_size,
 
 // --------------------------------------------------------- export / import
 
-absl::StatusOr<SecretBuffer> Context::Export() && {
+absl::StatusOr<SecretBuffer> Context::Export() {
   if (state_ == nullptr) return NoContext();
   if (!state_->established) {
     return MakeError(ErrorKind::kUnavailable, Minor::kContextNotEstablished,

@@ -18,7 +18,7 @@
 //   absl::StatusOr<WrapResult> w = ctx.Wrap(message, /*confidential=*/true);
 //   absl::StatusOr<UnwrapResult> u = peer.Unwrap(w->token);
 //   // Hand the context to another process (gss_export_sec_context):
-//   absl::StatusOr<transport::SecretBuffer> bytes = std::move(ctx).Export();
+//   absl::StatusOr<transport::SecretBuffer> bytes = ctx.Export();
 //   absl::StatusOr<Context> again = Context::Import(bytes->span());
 //
 // The mechanism (docs/design.md "The built-in mechanism"):
@@ -252,6 +252,10 @@ class Context {
   // (an unestablished one reports the requested flags and expiry).
   // kNoContext.
   absl::StatusOr<ContextInfo> Inquire() const;
+  // OK if the context has every flag of `required` (ContextFlags), else
+  // kUnauthorized / kRequiredServicesMissing; kNoContext. What the handoff
+  // receivers check (ImportOptions::required_flags).
+  absl::Status CheckFlags(ContextFlags required) const;
   // gss_context_time: the time left (absl::InfiniteDuration() if none).
   // kNoContext, kContextExpired.
   absl::StatusOr<absl::Duration> TimeRemaining() const;
@@ -281,14 +285,15 @@ class Context {
                                        bool confidential,
                                        uint32_t qop = 0) const;
 
-  // gss_export_sec_context. On success the token (in locked memory; the
-  // caller owns it and should hand it to transport or wipe it) and *this
-  // becomes empty, its secrets wiped; later calls answer kNoContext /
-  // kContextExported. On error *this is unchanged and still usable:
+  // gss_export_sec_context. OK: the token (in locked memory; the caller
+  // owns it and should hand it to transport or wipe it), and *this is
+  // invalidated — empty, its secrets wiped; later calls answer kNoContext
+  // / kContextExported. Error: *this is untouched and still usable:
   // kNoContext, kUnavailable / kContextNotEstablished (a context still
   // being established cannot be exported), kUnavailable /
   // kContextNotTransferable, kContextExpired, kFailure (locked memory).
-  absl::StatusOr<transport::SecretBuffer> Export() &&;
+  // (krb5::MitContext::Export has the same shape.)
+  absl::StatusOr<transport::SecretBuffer> Export();
 
   // gss_import_sec_context. Any bytes are safe. kDefectiveToken
   // (kExportTokenMalformed, kExportTokenVersion, kExportTokenChecksum,

@@ -19,16 +19,24 @@
 // The context's export token (gss_export_sec_context's bytes, in locked
 // memory) travels through transport::Channel: sealed into a memfd as
 // ciphertext, the one-time key in the message body, consumed by the
-// importer's F_SEAL_SEAL latch (transport/channel.h). The importer parses
-// the token BEFORE consuming it, so a token it cannot import is left for
-// the exporter to reclaim.
+// importer's F_SEAL_SEAL latch (transport/channel.h). The functions here
+// are the transport's generic handoff (transport/handoff.h) with
+// ContextCodec: the importer imports and checks the token BEFORE consuming
+// it, so a token it cannot import is left for the exporter to reclaim.
+//
+// Errors: gssx statuses (status.h) only. Transport failures are converted
+// at this boundary by ToGssxStatus, which keeps the transport's own
+// payload beside gssx's: KindOf/MinorOf give the gssx reading (a closed
+// peer is kFailure with minor kTransportMinorBase + kPeerClosed, an
+// already imported token kNoContext "already imported"), and
+// transport::IsError(status, transport::ErrorKind::kPeerClosed) still
+// answers.
 //
 // Thread safety: as transport::Channel and Context — one thread at a time.
 #ifndef GSSX_HANDOFF_H_
 #define GSSX_HANDOFF_H_
 
 #include <cstddef>
-#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -36,6 +44,7 @@
 #include "absl/types/span.h"
 #include "gssx/context.h"
 #include "transport/channel.h"
+#include "transport/codec.h"
 #include "transport/deliver.h"
 #include "transport/base/unique_fd.h"
 
@@ -46,6 +55,26 @@ namespace gssx {
 using Delivery = transport::Delivery;
 // ack_timeout (default 30 s) and after_send (a seam for fault drills).
 using HandOffOptions = transport::DeliverOptions;
+
+// The codec (transport/codec.h) of gssx contexts, for the transport's
+// generic handoff: transport::HandOff(channel, ctx, ContextCodec(), fds),
+// channel.Receive(ContextCodec(), options), transport::StartHandOff, ...
+// (which return transport's errors unconverted; the wrappers below convert).
+struct ContextCodec {
+  using Value = Context;
+  // import.clock: the imported context's clock. import.required_flags:
+  // what Check requires; unset: kDefaultRequiredFlags (replay, sequence,
+  // conf, integ); 0: nothing. Restoring a context that came back to its
+  // exporter never checks.
+  ImportOptions import;
+
+  // Context::Export: OK: `ctx` empty; error: `ctx` untouched.
+  absl::StatusOr<transport::SecretBuffer> Export(Context& ctx) const;
+  // Context::Import with import.clock (no flag check).
+  absl::StatusOr<Context> Import(absl::Span<const uint8_t> token) const;
+  // Context::CheckFlags(required): kUnauthorized / kRequiredServicesMissing.
+  absl::Status Check(const Context& ctx) const;
+};
 
 // Exports `ctx` and sends it with copies of `extra_fds` (the caller keeps
 // its own) in one message, then waits for the importer. OK: `ctx` is empty

@@ -21,11 +21,11 @@
 namespace gssx {
 namespace {
 
-using ::gssx::internal::ClientOptions;
-using ::gssx::internal::ContextPair;
-using ::gssx::internal::Establish;
-using ::gssx::internal::MakePeers;
-using ::gssx::internal::Peers;
+using ::gssx::testing::ClientOptions;
+using ::gssx::testing::ContextPair;
+using ::gssx::testing::Establish;
+using ::gssx::testing::MakePeers;
+using ::gssx::testing::Peers;
 using ::gssx::testing::HasGssError;
 using ::gssx::testing::IsOk;
 using Bytes = std::vector<uint8_t>;

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   auto wrap = init->context.Wrap(msg, true);
   auto wrap_integ = init->context.Wrap(msg, false);
   auto mic = init->context.GetMic(msg);
-  auto exported = std::move(acc->context).Export();
+  auto exported = acc->context.Export();
   auto name = peers.server->name().Export();
   if (!wrap.ok() || !wrap_integ.ok() || !mic.ok() || !exported.ok() || !name.ok()) return 1;
   Write(dir, "accept-init-token", Cat(0, {}, {}, init->output_token));

@@ -74,7 +74,7 @@ double ContextHandoff(const testing::TestIdentities& ids, int n, int rounds) {
   // before timing starts.
   absl::StatusOr<testing::TestContexts> tmpl = testing::EstablishTestContexts(ids);
   if (!tmpl.ok()) Die("template");
-  absl::StatusOr<transport::SecretBuffer> token = std::move(tmpl->server).Export();
+  absl::StatusOr<transport::SecretBuffer> token = tmpl->server.Export();
   if (!token.ok()) Die("export");
   pid_t pid = ::fork();
   if (pid == 0) {

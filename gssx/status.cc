@@ -266,7 +266,14 @@ int ErrnoOf(const absl::Status& status) { return Decode(status).errno_value; }
 absl::Status ToGssxStatus(const absl::Status& status) {
   if (status.ok() || DecodePayload(status).has_value()) return status;
   const Decoded d = Decode(status);
-  return Make(d.kind, d.minor, d.errno_value, status.message());
+  absl::Status out = Make(d.kind, d.minor, d.errno_value, status.message());
+  // A transport status keeps its own payload too, so that
+  // transport::KindOf / IsError still read it after the conversion.
+  status.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) {
+        if (url != kErrorPayloadUrl) out.SetPayload(url, payload);
+      });
+  return out;
 }
 
 uint32_t GssMajorStatus(const absl::Status& status,

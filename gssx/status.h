@@ -169,7 +169,10 @@ int ErrnoOf(const absl::Status& status);
 
 // Converts any status to one carrying a gssx payload (OK stays OK, a gssx
 // status is returned unchanged, a transport status is mapped, anything else
-// becomes kFailure / kInternal with the original message).
+// becomes kFailure / kInternal with the original message). The original's
+// payloads are kept: a converted transport status still answers
+// transport::KindOf / IsError. gssx's one conversion point for statuses
+// of the layers below (transport, libsodium, Noise's resource errors).
 absl::Status ToGssxStatus(const absl::Status& status);
 
 // The RFC 2744 major status: routine error | supplementary bits (calling

@@ -70,6 +70,8 @@ TEST(StatusTest, TransportStatusesMapAsTheDesignSays) {
     absl::Status converted = ToGssxStatus(t);
     EXPECT_EQ(KindOf(converted), c.gssx);
     EXPECT_EQ(MinorOf(converted), MinorOf(t));
+    // The transport's own reading survives the conversion.
+    EXPECT_EQ(transport::KindOf(converted), c.transport);
   }
   absl::Status enomem = transport::OsError(ENOMEM, "sodium_malloc");
   EXPECT_EQ(KindOf(enomem), ErrorKind::kFailure);

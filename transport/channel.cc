@@ -519,6 +519,11 @@ void Channel::RecordAck(const TokenId& id, uint32_t result) {
 }
 
 absl::StatusOr<ReceivedToken> Channel::Receive(const ReceiveOptions& options) {
+  return ReceiveToken(options, nullptr);
+}
+
+absl::StatusOr<ReceivedToken> Channel::ReceiveToken(
+    const ReceiveOptions& options, const TokenValidator& import) {
   if (options.max_extra_fds > kMaxExtraFds) {
     return MakeError(ErrorKind::kBadArgument,
                      absl::StrCat("max_extra_fds above ", kMaxExtraFds));
@@ -528,12 +533,12 @@ absl::StatusOr<ReceivedToken> Channel::Receive(const ReceiveOptions& options) {
     if (!pending_handoffs_.empty()) {
       std::unique_ptr<Message> m = std::move(pending_handoffs_.front());
       pending_handoffs_.pop_front();
-      return ImportHandoff(std::move(*m), options);
+      return ImportHandoff(std::move(*m), options, import);
     }
     absl::StatusOr<Message> m = ReadMessage(options.max_extra_fds, deadline);
     if (!m.ok()) return m.status();
     if (m->type == kTypeHandoff || m->type == kTypeHandoffInline) {
-      return ImportHandoff(std::move(*m), options);
+      return ImportHandoff(std::move(*m), options, import);
     }
     if (m->type == kTypeAck) {
       RecordAck(m->expect.id, m->result);
@@ -544,7 +549,7 @@ absl::StatusOr<ReceivedToken> Channel::Receive(const ReceiveOptions& options) {
 }
 
 absl::StatusOr<ReceivedToken> Channel::ImportHandoff(
-    Message m, const ReceiveOptions& options) {
+    Message m, const ReceiveOptions& options, const TokenValidator& import) {
   absl::StatusOr<SecretBuffer> token;
   if (m.extra_fd_count > options.max_extra_fds) {
     token = MakeError(ErrorKind::kTooManyFds,
@@ -552,10 +557,9 @@ absl::StatusOr<ReceivedToken> Channel::ImportHandoff(
                                    " extra fds, at most ",
                                    options.max_extra_fds, " accepted"));
   } else if (m.type == kTypeHandoffInline) {
-    token = ConsumeLatchedToken(m.fds[0].get(), m.key, options.validate);
+    token = ConsumeLatchedToken(m.fds[0].get(), m.key, import);
   } else {
-    token = ConsumeEncryptedToken(m.fds[0].get(), m.expect, m.key,
-                                  options.validate);
+    token = ConsumeEncryptedToken(m.fds[0].get(), m.expect, m.key, import);
   }
   // The key is no longer needed wherever it lives.
   if (m.key_copy.empty()) sodium_memzero(scratch_.data(), kRecvSize);

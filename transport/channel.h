@@ -14,6 +14,8 @@
 //   }
 // Importer:
 //   absl::StatusOr<ReceivedToken> r = ch->Receive({.max_extra_fds = 1});
+//   // or, for a value with a codec (codec.h), imported before the latch:
+//   absl::StatusOr<Received<Context>> c = ch->Receive(ContextCodec(), {});
 //
 // Opening a channel exchanges a HELLO: each end reads its peer's
 // credentials (SO_PEERCRED, and SO_PEERPIDFD where the kernel has it),
@@ -57,6 +59,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "transport/codec.h"
 #include "transport/memfd_token.h"
 #include "transport/peer.h"
 #include "transport/base/secret_buffer.h"
@@ -132,9 +135,6 @@ struct ReceiveOptions {
   // (all its fds closed, kTooManyFds) and the exporter can reclaim.
   size_t max_extra_fds = 0;
   absl::Duration timeout = absl::InfiniteDuration();
-  // Runs on the decrypted token before it is consumed; a non-OK status
-  // rejects it unconsumed (returned as is).
-  TokenValidator validate;
 };
 
 struct ReceivedToken {
@@ -199,6 +199,23 @@ class Channel {
   // Receives, verifies, consumes and acknowledges one token.
   absl::StatusOr<ReceivedToken> Receive(const ReceiveOptions& options = {});
 
+  // The same for a value with a codec (codec.h): the decrypted token is
+  // imported (and checked) by `codec` BEFORE it is consumed; a token the
+  // codec refuses is rejected unconsumed — the codec's status is returned
+  // as is, the exporter gets a negative ack and can reclaim the token.
+  template <typename Codec>
+  absl::StatusOr<Received<typename Codec::Value>> Receive(
+      const Codec& codec, const ReceiveOptions& options = {}) {
+    internal::Importer<Codec> importer(codec);
+    absl::StatusOr<ReceivedToken> r = ReceiveToken(
+        options,
+        [&importer](absl::Span<const uint8_t> bytes) { return importer(bytes); });
+    if (!r.ok()) return r.status();
+    r->token.Clear();  // the value holds what it needs
+    return Received<typename Codec::Value>{r->id, importer.Take(),
+                                           std::move(r->fds)};
+  }
+
  private:
   struct Message;
   explicit Channel(UniqueFd socket);
@@ -212,8 +229,11 @@ class Channel {
   absl::StatusOr<Handoff> SendInline(absl::Span<const uint8_t> token,
                                      absl::Span<const int> extra_fds);
   void RecordAck(const TokenId& id, uint32_t result);
+  absl::StatusOr<ReceivedToken> ReceiveToken(const ReceiveOptions& options,
+                                             const TokenValidator& import);
   absl::StatusOr<ReceivedToken> ImportHandoff(Message message,
-                                              const ReceiveOptions& options);
+                                              const ReceiveOptions& options,
+                                              const TokenValidator& import);
 
   UniqueFd socket_;
   UniqueFd peer_pidfd_;

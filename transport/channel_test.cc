@@ -680,11 +680,12 @@ TEST(ChannelTest, ValidatorRejectionLetsSenderReclaim) {
   ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
   auto& [a, b] = pair;
   ASSERT_OK_AND_ASSIGN(Handoff h, a.Send(Bytes("not for you")));
-  ReceiveOptions opts;
-  opts.validate = [](absl::Span<const uint8_t>) {
-    return MakeError(ErrorKind::kMalformed, "unknown context format");
+  struct Refusing : BytesCodec {
+    absl::Status Check(const SecretBuffer&) const {
+      return MakeError(ErrorKind::kMalformed, "unknown context format");
+    }
   };
-  EXPECT_THAT(b.Receive(opts), HasErrorKind(ErrorKind::kMalformed));
+  EXPECT_THAT(b.Receive(Refusing{}), HasErrorKind(ErrorKind::kMalformed));
   EXPECT_THAT(a.AwaitAck(h, kWait), HasErrorKind(ErrorKind::kRejectedByPeer));
   EXPECT_THAT(h.Reclaim(), IsOk());
 }

@@ -14,9 +14,9 @@
 //   //   if `restore` itself failed, its status says why obj is lost; or
 //   //   the reclaim kept failing and nobody knows (see DeliverToken).
 //
-// gssx's HandOffContext (gssx/handoff.h) and the MIT Kerberos bridge's
-// HandOffMitContext (gssx/krb5_bridge/bridge.h) are this with their own export
-// and import.
+// The generic handoff (handoff.h) is this with a codec's export and
+// import: gssx's HandOffContext (gssx/handoff.h) and the MIT Kerberos
+// bridge's HandOffMitContext use it with their codecs.
 #ifndef GSSX_TRANSPORT_DELIVER_H_
 #define GSSX_TRANSPORT_DELIVER_H_
 

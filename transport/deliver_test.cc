@@ -41,6 +41,13 @@ struct Restorer {
   }
 };
 
+// A receiver that refuses every token (before the latch).
+struct Refusing : BytesCodec {
+  absl::Status Check(const SecretBuffer&) const {
+    return absl::InvalidArgumentError("not today");
+  }
+};
+
 SecretBuffer Token() {
   absl::StatusOr<SecretBuffer> t = SecretBuffer::CopyOf(kSecret);
   EXPECT_TRUE(t.ok());
@@ -79,11 +86,7 @@ TEST(DeliverTokenTest, RejectionReclaimsAndRestores) {
   Restorer r;
   DeliverOptions options;
   options.after_send = [&] {
-    ReceiveOptions ro;
-    ro.validate = [](absl::Span<const uint8_t>) {
-      return absl::InvalidArgumentError("not today");
-    };
-    EXPECT_FALSE(pair.second.Receive(ro).ok());
+    EXPECT_FALSE(pair.second.Receive(Refusing{}).ok());
   };
   EXPECT_THAT(DeliverToken(pair.first, token, {}, options, r.fn()),
               HasErrorKind(ErrorKind::kRejectedByPeer));
@@ -274,11 +277,7 @@ TEST(PendingDeliveryTest, RejectionReclaimsAndRestores) {
   Restorer r;
   ASSERT_OK_AND_ASSIGN(PendingDelivery p,
                        StartDelivery(pair.first, token, {}, r.fn()));
-  ReceiveOptions ro;
-  ro.validate = [](absl::Span<const uint8_t>) {
-    return absl::InvalidArgumentError("not today");
-  };
-  EXPECT_FALSE(pair.second.Receive(ro).ok());
+  EXPECT_FALSE(pair.second.Receive(Refusing{}).ok());
   EXPECT_THAT(p.Check(pair.first), HasErrorKind(ErrorKind::kRejectedByPeer));
   EXPECT_EQ(r.calls, 1);
   EXPECT_EQ(r.got, kSecret);

@@ -239,7 +239,7 @@ absl::StatusOr<SecretBuffer> ExportedContext() {
   absl::StatusOr<::gssx::testing::TestContexts> pair =
       ::gssx::testing::EstablishTestContexts(*ids);
   if (!pair.ok()) return pair.status();
-  return std::move(pair->server).Export();
+  return pair->server.Export();
 }
 
 int Main() {

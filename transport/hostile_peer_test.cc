@@ -293,11 +293,12 @@ TEST_F(HostilePeerTest, HandoffFloodWhileAwaitingAckStaysBounded) {
     }
     // Then refuse the importer's own handoff, so that its AwaitAck returns
     // once it has read the whole flood (the socket keeps the order).
-    ReceiveOptions refuse;
-    refuse.validate = [](absl::Span<const uint8_t>) {
-      return absl::PermissionDeniedError("not taking it");
+    struct Refusing : BytesCodec {
+      absl::Status Check(const SecretBuffer&) const {
+        return absl::PermissionDeniedError("not taking it");
+      }
     };
-    if (ch.Receive(refuse).ok()) return 11;
+    if (ch.Receive(Refusing{}).ok()) return 11;
     int acked = 0, refused = 0;
     for (int i = 0; i < kFlood; ++i) {
       absl::Status s = ch.AwaitAck(sent[i], kWait);

@@ -286,26 +286,29 @@ int ImporterMain(int channel_fd) {
   InstallSeam();
   absl::StatusOr<Channel> ch = Channel::Open(UniqueFd(channel_fd));
   if (!ch.ok()) return IsError(ch.status(), ErrorKind::kPeerClosed) ? 0 : 20;
-  const int32_t me = ::getpid();
-  ReceiveOptions opts;
-  opts.validate = [me](absl::Span<const uint8_t> token) {
-    const uint64_t serial = SerialOf(token);
-    if (token.size() != kPayloadSize || serial >= g_target) {
-      return MakeError(ErrorKind::kMalformed, "not a storm token");
+  // Marks the token it imports, and may die there, before the latch.
+  struct StormCodec : BytesCodec {
+    int32_t me;
+    absl::Status Check(const SecretBuffer& token) const {
+      const uint64_t serial = SerialOf(token.span());
+      if (token.size() != kPayloadSize || serial >= g_target) {
+        return MakeError(ErrorKind::kMalformed, "not a storm token");
+      }
+      g_importing = static_cast<int64_t>(serial);
+      g_ledger->entries[serial].importing.store(me);
+      MaybeDie(kImporterBeforeLatch);
+      return absl::OkStatus();
     }
-    g_importing = static_cast<int64_t>(serial);
-    g_ledger->entries[serial].importing.store(me);
-    MaybeDie(kImporterBeforeLatch);
-    return absl::OkStatus();
   };
+  const StormCodec codec{{}, static_cast<int32_t>(::getpid())};
   uint8_t expected[kPayloadSize];
   for (;;) {
     g_importing = -1;
-    absl::StatusOr<ReceivedToken> r = ch->Receive(opts);
+    absl::StatusOr<Received<SecretBuffer>> r = ch->Receive(codec);
     if (r.ok()) {
-      const uint64_t serial = SerialOf(r->token.span());
+      const uint64_t serial = SerialOf(r->value.span());
       Payload(serial, expected);
-      if (!r->token.Equals(absl::MakeConstSpan(expected))) {
+      if (!r->value.Equals(absl::MakeConstSpan(expected))) {
         g_ledger->entries[serial].wrong_bytes.store(1);
       }
       MaybeDie(kImporterAfterAck);

@@ -15,78 +15,11 @@
 #include <unistd.h>
 
 #include "gssx/capi/testing/c_check.h"
+#include "gssx/capi/testing/gss_helpers.h"
 
 #define X(fn) void fn(void);
 #include "gssx/capi/channel_ex_tests.inc"
 #undef X
-
-#define ALL_FLAGS                                                   \
-  (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |    \
-   GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG)
-
-/* The handshake with the default credentials (see handoff_test.c). */
-static int establish(gss_ctx_id_t *init, gss_ctx_id_t *acc) {
-  OM_uint32 minor = 0;
-  gss_buffer_desc service = GSSX_C_BUF(GSSX_C_SERVICE);
-  gss_name_t target = GSS_C_NO_NAME;
-  gss_buffer_desc a = GSS_C_EMPTY_BUFFER, b = GSS_C_EMPTY_BUFFER;
-  gss_buffer_desc c = GSS_C_EMPTY_BUFFER;
-  int ok;
-  *init = *acc = GSS_C_NO_CONTEXT;
-  if (gssx_c_use_test_identities() != 0) return 0;
-  gss_import_name(&minor, &service, GSS_C_NT_HOSTBASED_SERVICE, &target);
-  ok = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, init, target,
-                            GSS_C_NO_OID, ALL_FLAGS, 0,
-                            GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER, NULL,
-                            &a, NULL, NULL) == GSS_S_CONTINUE_NEEDED &&
-       gss_accept_sec_context(&minor, acc, GSS_C_NO_CREDENTIAL, &a,
-                              GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &b, NULL,
-                              NULL, NULL) == GSS_S_COMPLETE &&
-       gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, init, target,
-                            GSS_C_NO_OID, ALL_FLAGS, 0,
-                            GSS_C_NO_CHANNEL_BINDINGS, &b, NULL, &c, NULL,
-                            NULL) == GSS_S_COMPLETE;
-  gss_release_buffer(&minor, &a);
-  gss_release_buffer(&minor, &b);
-  gss_release_buffer(&minor, &c);
-  gss_release_name(&minor, &target);
-  return ok;
-}
-
-static int round_trip(gss_ctx_id_t from, gss_ctx_id_t to, const char *text) {
-  OM_uint32 minor = 0;
-  gss_buffer_desc in = GSSX_C_BUF(text);
-  gss_buffer_desc wrapped = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
-  int ok = gss_wrap(&minor, from, 1, 0, &in, NULL, &wrapped) ==
-               GSS_S_COMPLETE &&
-           gss_unwrap(&minor, to, &wrapped, &out, NULL, NULL) ==
-               GSS_S_COMPLETE &&
-           gssx_c_buffer_is(&out, text);
-  gss_release_buffer(&minor, &wrapped);
-  gss_release_buffer(&minor, &out);
-  return ok;
-}
-
-static int minor_mentions(OM_uint32 minor_code, const char *words) {
-  OM_uint32 minor = 0, context = 0;
-  gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
-  int found;
-  if (gss_display_status(&minor, minor_code, GSS_C_MECH_CODE, GSS_C_NO_OID,
-                         &context, &text) != GSS_S_COMPLETE) {
-    return 0;
-  }
-  found = strstr((const char *)text.value, words) != NULL;
-  gss_release_buffer(&minor, &text);
-  return found;
-}
-
-static long long now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static int fd_is_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
 
 /* Both ends in one process: one opens on a thread. */
 struct opener {
@@ -150,7 +83,7 @@ void ex_policy_refused_on_both_ends(void) {
   CHECK_EQ_U64(b.major, GSS_S_UNAUTHORIZED);
   CHECK(a.chan == GSSX_NO_CHANNEL && b.chan == GSSX_NO_CHANNEL);
   /* The sockets were gssx's and are closed. */
-  CHECK(!fd_is_open(a.fd) && !fd_is_open(b.fd));
+  CHECK(!gssx_c_fd_is_open(a.fd) && !gssx_c_fd_is_open(b.fd));
 }
 
 void ex_root_or_uid_and_gid_lists_admit(void) {
@@ -183,9 +116,9 @@ void ex_policy_admitting_nobody_is_refused(void) {
   nobody.same_uid = 0;
   CHECK_GSS(gssx_channel_open_ex(&minor, sv[0], &nobody, &chan),
             GSS_S_FAILURE);
-  CHECK(minor_mentions(minor, "invalid"));
+  CHECK(gssx_c_minor_mentions(minor, "invalid"));
   CHECK(chan == GSSX_NO_CHANNEL);
-  CHECK(!fd_is_open(sv[0])); /* gssx's in every case, as gssx_channel_open */
+  CHECK(!gssx_c_fd_is_open(sv[0])); /* gssx's in every case, as gssx_channel_open */
   close(sv[1]);
 }
 
@@ -218,7 +151,7 @@ void ex_channel_fd_polls_for_a_context(void) {
   gss_ctx_id_t init, acc;
   gssx_channel_t chan = GSSX_NO_CHANNEL;
   int sv[2], child;
-  REQUIRE(establish(&init, &acc));
+  REQUIRE(gssx_c_establish(&init, &acc));
   REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
   child = c_check_start_child(polling_importer, &sv[1]);
   close(sv[1]);
@@ -239,12 +172,12 @@ void ex_import_times_out(void) {
   struct opener a, b;
   long long start;
   REQUIRE(open_pair(NULL, NULL, &a, &b));
-  start = now_ms();
+  start = gssx_c_now_ms();
   CHECK_GSS(gssx_import_sec_context_from_ex(&minor, b.chan, 150, &ctx, NULL,
                                             NULL),
             GSS_S_FAILURE);
-  CHECK(minor_mentions(minor, "time"));
-  CHECK(now_ms() - start >= 150);
+  CHECK(gssx_c_minor_mentions(minor, "time"));
+  CHECK(gssx_c_now_ms() - start >= 150);
   CHECK_GSS(gssx_import_sec_context_from_ex(&minor, b.chan, 0, &ctx, NULL,
                                             NULL),
             GSS_S_FAILURE);
@@ -281,14 +214,14 @@ void ex_export_times_out_and_the_context_stays(void) {
   gss_ctx_id_t init, acc, got = GSS_C_NO_CONTEXT;
   struct opener a, b;
   long long start;
-  REQUIRE(establish(&init, &acc));
+  REQUIRE(gssx_c_establish(&init, &acc));
   REQUIRE(open_pair(NULL, NULL, &a, &b));
-  start = now_ms();
+  start = gssx_c_now_ms();
   CHECK_GSS(gssx_export_sec_context_to_ex(&minor, &acc, a.chan, NULL, 0, 100),
             GSS_S_FAILURE);
-  CHECK(now_ms() - start >= 100);
+  CHECK(gssx_c_now_ms() - start >= 100);
   REQUIRE(acc != GSS_C_NO_CONTEXT);
-  CHECK(round_trip(init, acc, "still here"));
+  CHECK(gssx_c_round_trip(init, acc, "still here"));
   /* The importer's copy was taken back. */
   CHECK_GSS(gssx_import_sec_context_from_ex(&minor, b.chan, 1000, &got, NULL,
                                             NULL),
@@ -296,6 +229,29 @@ void ex_export_times_out_and_the_context_stays(void) {
   close_both(&a, &b);
   gss_delete_sec_context(&minor, &init, GSS_C_NO_BUFFER);
   gss_delete_sec_context(&minor, &acc, GSS_C_NO_BUFFER);
+}
+
+/* As every output of the plain calls: set on entry, so that after an
+   error nothing looks received. */
+void ex_outputs_set_on_entry(void) {
+  OM_uint32 minor = 0;
+  gss_ctx_id_t ctx = (gss_ctx_id_t)&minor; /* a stale value */
+  gssx_channel_t chan = (gssx_channel_t)&minor;
+  gssx_channel_options o;
+  int fds[2] = {5, 6};
+  size_t n = 2;
+  struct opener a, b;
+  REQUIRE(open_pair(NULL, NULL, &a, &b));
+  CHECK_GSS(gssx_import_sec_context_from_ex(&minor, b.chan, 0, &ctx, fds, &n),
+            GSS_S_FAILURE);
+  CHECK(ctx == GSS_C_NO_CONTEXT);
+  CHECK_EQ_U64(n, 0);
+  CHECK(fds[0] == -1 && fds[1] == -1);
+  close_both(&a, &b);
+  gssx_channel_options_init(&minor, &o);
+  o.version = 99;
+  CHECK_GSS(gssx_channel_open_ex(&minor, -1, &o, &chan), GSS_S_FAILURE);
+  CHECK(chan == GSSX_NO_CHANNEL);
 }
 
 void ex_calling_errors(void) {
@@ -317,7 +273,7 @@ void ex_calling_errors(void) {
   CHECK_GSS(gssx_import_sec_context_from_ex(&minor, b.chan, -2, &ctx, NULL,
                                             NULL),
             GSS_S_FAILURE);
-  CHECK(minor_mentions(minor, "invalid"));
+  CHECK(gssx_c_minor_mentions(minor, "invalid"));
   CHECK_GSS(gssx_import_sec_context_from_ex(&minor, GSSX_NO_CHANNEL, 0, &ctx,
                                             NULL, NULL),
             GSS_S_CALL_BAD_STRUCTURE);
@@ -327,7 +283,7 @@ void ex_calling_errors(void) {
     gssx_channel_t chan = GSSX_NO_CHANNEL;
     REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
     CHECK_GSS(gssx_channel_open_ex(&minor, sv[0], &o, &chan), GSS_S_FAILURE);
-    CHECK(minor_mentions(minor, "invalid"));
+    CHECK(gssx_c_minor_mentions(minor, "invalid"));
     close(sv[1]);
   }
 }

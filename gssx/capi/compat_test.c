@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "gssx/capi/testing/c_check.h"
+#include "gssx/capi/testing/gss_helpers.h"
 
 #define X(fn) void fn(void);
 #include "gssx/capi/compat_tests.inc"
@@ -585,19 +586,6 @@ static gss_name_t import_bytes(const void *bytes, size_t n, gss_OID type,
   return name;
 }
 
-static int minor_mentions(OM_uint32 minor_code, const char *words) {
-  OM_uint32 minor = 0, context = 0;
-  gss_buffer_desc text;
-  int found;
-  if (gss_display_status(&minor, minor_code, GSS_C_MECH_CODE, GSS_C_NO_OID,
-                         &context, &text) != GSS_S_COMPLETE) {
-    return 0;
-  }
-  found = strstr((const char *)text.value, words) != NULL;
-  gss_release_buffer(&minor, &text);
-  return found;
-}
-
 /* Imports `n` bytes with and without one more NUL byte (n + 1) as `type`,
    and checks both give the same name; then that two NULs are refused. */
 static void check_trailing_nul(const void *bytes, size_t n, gss_OID type) {
@@ -858,13 +846,13 @@ void acquire_cred_from_refuses_bad_stores(void) {
   GARBAGE(cred);
   CHECK_GSS(acquire_from(store, 2, GSS_C_INITIATE, NULL, &cred, &minor),
             GSS_S_FAILURE);
-  CHECK(minor_mentions(minor, "credential store has a key other than"));
+  CHECK(gssx_c_minor_mentions(minor, "credential store has a key other than"));
   /* A key twice. */
   store[1].key = "keytab";
   store[1].value = saved_keytab;
   CHECK_GSS(acquire_from(store, 2, GSS_C_INITIATE, NULL, &cred, &minor),
             GSS_S_FAILURE);
-  CHECK(minor_mentions(minor, "argument is invalid"));
+  CHECK(gssx_c_minor_mentions(minor, "argument is invalid"));
   /* An empty or missing value. */
   store[1].key = "trust";
   store[1].value = "";
@@ -934,7 +922,7 @@ void inquire_sec_context_by_oid_is_unavailable(void) {
   CHECK_GSS(gss_inquire_sec_context_by_oid(&minor, init, &session_key_oid,
                                            &data),
             GSS_S_UNAVAILABLE);
-  CHECK(minor_mentions(minor, "does not support"));
+  CHECK(gssx_c_minor_mentions(minor, "does not support"));
   CHECK(data == GSS_C_NO_BUFFER_SET);
   release_buffer_set(&data);
   GARBAGE(data);
@@ -965,7 +953,7 @@ void inquire_cred_by_oid_is_unavailable(void) {
   GARBAGE(data);
   CHECK_GSS(gss_inquire_cred_by_oid(&minor, cred, &session_key_oid, &data),
             GSS_S_UNAVAILABLE);
-  CHECK(minor_mentions(minor, "does not support"));
+  CHECK(gssx_c_minor_mentions(minor, "does not support"));
   CHECK(data == GSS_C_NO_BUFFER_SET);
   release_buffer_set(&data);
   GARBAGE(data);
@@ -994,7 +982,7 @@ void set_sec_context_option_is_unavailable(void) {
   CHECK_GSS(gss_set_sec_context_option(&minor, &init, &session_key_oid,
                                        &value),
             GSS_S_UNAVAILABLE);
-  CHECK(minor_mentions(minor, "does not support"));
+  CHECK(gssx_c_minor_mentions(minor, "does not support"));
   CHECK(init == before);
   /* The context is as it was. */
   CHECK_GSS(gss_wrap(&minor, init, 1, 0, &msg, NULL, &token), GSS_S_COMPLETE);
@@ -1049,12 +1037,12 @@ void pname_to_uid_maps_to_the_account_of_the_same_name(void) {
   GARBAGE(uid);
   CHECK_GSS(gss_pname_to_uid(&minor, nobody, GSS_C_NO_OID, &uid),
             GSS_S_UNAVAILABLE);
-  CHECK(minor_mentions(minor, "No local account"));
+  CHECK(gssx_c_minor_mentions(minor, "No local account"));
   CHECK(uid == (uid_t)-1);
   GARBAGE(local);
   CHECK_GSS(gss_localname(&minor, nobody, GSS_C_NO_OID, &local),
             GSS_S_UNAVAILABLE);
-  CHECK(minor_mentions(minor, "No local account"));
+  CHECK(gssx_c_minor_mentions(minor, "No local account"));
   CHECK_EMPTY_BUFFER(local);
   release_buffer(&local);
   CHECK_GSS(gss_pname_to_uid(&minor, FAKE_NAME, GSS_C_NO_OID, &uid),

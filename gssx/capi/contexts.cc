@@ -39,31 +39,31 @@ using gssx::ErrorKind;
 using gssx::Minor;
 using gssx::Name;
 using gssx::SupplementaryBits;
-using gssx::capi_internal::CallingError;
-using gssx::capi_internal::ClearNewContext;
-using gssx::capi_internal::ClearOutputs;
-using gssx::capi_internal::ClaimImportedToken;
-using gssx::capi_internal::ContextEntry;
-using gssx::capi_internal::Contexts;
-using gssx::capi_internal::CredOrDefault;
-using gssx::capi_internal::Entry;
-using gssx::capi_internal::Error;
-using gssx::capi_internal::FindContext;
-using gssx::capi_internal::FindName;
-using gssx::capi_internal::ForgetImportedToken;
-using gssx::capi_internal::IsOurMechanism;
-using gssx::capi_internal::KeyOf;
-using gssx::capi_internal::NewContextHandle;
-using gssx::capi_internal::NewNameHandle;
-using gssx::capi_internal::ReadBuffer;
-using gssx::capi_internal::ReadOid;
-using gssx::capi_internal::RequestedLifetime;
-using gssx::capi_internal::SecondsUntil;
-using gssx::capi_internal::SetBuffer;
-using gssx::capi_internal::SetSecretBuffer;
-using gssx::capi_internal::StaticMechanismOid;
-using gssx::capi_internal::Translate;
-using gssx::capi_internal::UnclaimImportedToken;
+using gssx::capi::internal::CallingError;
+using gssx::capi::internal::ClearNewContext;
+using gssx::capi::internal::ClearOutputs;
+using gssx::capi::internal::ClaimImportedToken;
+using gssx::capi::internal::ContextEntry;
+using gssx::capi::internal::Contexts;
+using gssx::capi::internal::CredOrDefault;
+using gssx::capi::internal::Entry;
+using gssx::capi::internal::Error;
+using gssx::capi::internal::FindContext;
+using gssx::capi::internal::FindName;
+using gssx::capi::internal::ForgetImportedToken;
+using gssx::capi::internal::IsOurMechanism;
+using gssx::capi::internal::KeyOf;
+using gssx::capi::internal::NewContextHandle;
+using gssx::capi::internal::NewNameHandle;
+using gssx::capi::internal::ReadBuffer;
+using gssx::capi::internal::ReadOid;
+using gssx::capi::internal::RequestedLifetime;
+using gssx::capi::internal::SecondsUntil;
+using gssx::capi::internal::SetBuffer;
+using gssx::capi::internal::SetSecretBuffer;
+using gssx::capi::internal::StaticMechanismOid;
+using gssx::capi::internal::Translate;
+using gssx::capi::internal::UnclaimImportedToken;
 
 namespace {
 
@@ -599,7 +599,7 @@ OM_uint32 gss_export_sec_context(OM_uint32* minor_status,
     const gss_ctx_id_t handle = *context_handle;
     return WithContext(minor_status, handle, [&](Context& ctx) {
       absl::StatusOr<gssx::transport::SecretBuffer> token =
-          std::move(ctx).Export();
+          ctx.Export();
       if (!token.ok()) return Translate(token.status(), minor_status);
       // The context is gone: its handle dies first, then the token goes
       // out. A byte-identical token imported earlier (re-export of an

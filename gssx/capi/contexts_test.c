@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gssx/capi/testing/c_check.h"
+#include "gssx/capi/testing/gss_helpers.h"
 
 #define X(fn) void fn(void);
 #include "gssx/capi/contexts_tests.inc"
@@ -37,19 +38,6 @@ static int name_is(gss_name_t name, const char *expected) {
   same = gssx_c_buffer_is(&text, expected);
   gss_release_buffer(&minor, &text);
   return same;
-}
-
-static int minor_mentions(OM_uint32 minor_code, const char *words) {
-  OM_uint32 minor = 0, context = 0;
-  gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
-  int found;
-  if (gss_display_status(&minor, minor_code, GSS_C_MECH_CODE, GSS_C_NO_OID,
-                         &context, &text) != GSS_S_COMPLETE) {
-    return 0;
-  }
-  found = strstr((const char *)text.value, words) != NULL;
-  gss_release_buffer(&minor, &text);
-  return found;
 }
 
 /* Runs the whole handshake with the given credentials (GSS_C_NO_CREDENTIAL:
@@ -100,28 +88,6 @@ static OM_uint32 establish(OM_uint32 flags, gss_ctx_id_t *init,
                         init, acc);
 }
 
-static void delete_both(gss_ctx_id_t *a, gss_ctx_id_t *b) {
-  OM_uint32 minor = 0;
-  gss_delete_sec_context(&minor, a, GSS_C_NO_BUFFER);
-  gss_delete_sec_context(&minor, b, GSS_C_NO_BUFFER);
-}
-
-/* Wraps text with `from` and checks that `to` unwraps it. */
-static int round_trip(gss_ctx_id_t from, gss_ctx_id_t to, const char *text) {
-  OM_uint32 minor = 0;
-  gss_buffer_desc in = GSSX_C_BUF(text);
-  gss_buffer_desc wrapped = GSS_C_EMPTY_BUFFER;
-  gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
-  int ok = gss_wrap(&minor, from, 1, GSS_C_QOP_DEFAULT, &in, NULL,
-                    &wrapped) == GSS_S_COMPLETE &&
-           gss_unwrap(&minor, to, &wrapped, &out, NULL, NULL) ==
-               GSS_S_COMPLETE &&
-           gssx_c_buffer_is(&out, text);
-  gss_release_buffer(&minor, &wrapped);
-  gss_release_buffer(&minor, &out);
-  return ok;
-}
-
 void handshake_with_default_credentials(void) {
   OM_uint32 minor = 0;
   gss_name_t target;
@@ -166,7 +132,7 @@ void handshake_with_default_credentials(void) {
   CHECK_EQ_U64(last.length, 0);
   CHECK_EQ_U64(flags & granted, granted);
   CHECK_EQ_U64(time_rec, GSS_C_INDEFINITE);
-  CHECK(round_trip(init, acc, "first words"));
+  CHECK(gssx_c_round_trip(init, acc, "first words"));
   gss_release_buffer(&minor, &first);
   gss_release_buffer(&minor, &reply);
   gss_release_buffer(&minor, &last);
@@ -215,7 +181,7 @@ void handshake_with_explicit_credentials(void) {
   gss_release_name(&minor, &service);
   gss_release_cred(&minor, &client);
   gss_release_cred(&minor, &server);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void wrap_and_unwrap_both_ways(void) {
@@ -277,7 +243,7 @@ void wrap_and_unwrap_both_ways(void) {
     gss_release_buffer(&minor, &wrapped);
     gss_release_buffer(&minor, &out);
   }
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void get_mic_and_verify_mic(void) {
@@ -300,7 +266,7 @@ void get_mic_and_verify_mic(void) {
   /* Only the default QOP. */
   CHECK_GSS(gss_get_mic(&minor, acc, 5, &message, &mic), GSS_S_BAD_QOP);
   CHECK(mic.value == NULL);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void replays_and_gaps_are_supplementary_bits(void) {
@@ -328,14 +294,14 @@ void replays_and_gaps_are_supplementary_bits(void) {
   /* The supplementary bits are not errors. */
   CHECK(!GSS_ERROR(GSS_S_OLD_TOKEN | GSS_S_GAP_TOKEN));
   for (i = 0; i < 131; ++i) gss_release_buffer(&minor, &mic[i]);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
   /* Without REPLAY or SEQUENCE nothing is reported. */
   REQUIRE_GSS(establish(GSS_C_MUTUAL_FLAG, &init, &acc), GSS_S_COMPLETE);
   REQUIRE_GSS(gss_get_mic(&minor, init, 0, &m, &mic[0]), GSS_S_COMPLETE);
   CHECK_GSS(gss_verify_mic(&minor, acc, &m, &mic[0], NULL), GSS_S_COMPLETE);
   CHECK_GSS(gss_verify_mic(&minor, acc, &m, &mic[0], NULL), GSS_S_COMPLETE);
   gss_release_buffer(&minor, &mic[0]);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void tampered_tokens_are_refused(void) {
@@ -365,7 +331,7 @@ void tampered_tokens_are_refused(void) {
   major = gss_verify_mic(&minor, acc, &in, &garbage, NULL);
   CHECK(major == GSS_S_DEFECTIVE_TOKEN || major == GSS_S_BAD_MIC);
   gss_release_buffer(&minor, &wrapped);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void version_1_calls_are_the_version_2_calls(void) {
@@ -393,7 +359,7 @@ void version_1_calls_are_the_version_2_calls(void) {
   gss_release_buffer(&minor, &sealed);
   gss_release_buffer(&minor, &out);
   gss_release_buffer(&minor, &sig);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void wrap_size_limit_bounds_the_token(void) {
@@ -423,7 +389,7 @@ void wrap_size_limit_bounds_the_token(void) {
   CHECK_EQ_U64(limit, 0);
   CHECK_GSS(gss_wrap_size_limit(&minor, init, 1, 0, 1000, NULL),
             GSS_S_CALL_INACCESSIBLE_WRITE);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void context_time_and_inquire_context(void) {
@@ -453,7 +419,7 @@ void context_time_and_inquire_context(void) {
               GSS_S_COMPLETE);
   CHECK(local == 0);
   CHECK(open == 1);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void requested_lifetime_is_granted(void) {
@@ -468,7 +434,7 @@ void requested_lifetime_is_granted(void) {
   CHECK_GSS(gss_context_time(&minor, acc, &b), GSS_S_COMPLETE);
   CHECK(a > 3500 && a <= 3600);
   CHECK(b > 3500 && b <= 3600);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void channel_bindings_must_match(void) {
@@ -483,7 +449,7 @@ void channel_bindings_must_match(void) {
   REQUIRE_GSS(establish_with(GSS_C_NO_CREDENTIAL, GSS_C_NO_CREDENTIAL,
                              ALL_FLAGS, 0, &a, &b, &init, &acc),
               GSS_S_COMPLETE);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
   b.application_data = GSSX_C_BUF("tls-unique:abd");
   CHECK_GSS(establish_with(GSS_C_NO_CREDENTIAL, GSS_C_NO_CREDENTIAL,
                            ALL_FLAGS, 0, &a, &b, &init, &acc),
@@ -493,7 +459,7 @@ void channel_bindings_must_match(void) {
                            ALL_FLAGS, 0, &a, GSS_C_NO_CHANNEL_BINDINGS, &init,
                            &acc),
             GSS_S_COMPLETE);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
   /* A buffer with a length and no value cannot be read. */
   b = a;
   b.acceptor_address.length = 4;
@@ -514,7 +480,7 @@ void unknown_target_is_bad_name(void) {
                                  GSS_C_NO_OID, 0, 0, GSS_C_NO_CHANNEL_BINDINGS,
                                  GSS_C_NO_BUFFER, NULL, &out, NULL, NULL),
             GSS_S_BAD_NAME);
-  CHECK(minor_mentions(minor, "trust file"));
+  CHECK(gssx_c_minor_mentions(minor, "trust file"));
   CHECK(ctx == GSS_C_NO_CONTEXT);
   CHECK(out.value == NULL);
   gss_release_name(&minor, &nobody);
@@ -563,7 +529,7 @@ void failed_continuation_leaves_an_empty_handle(void) {
   CHECK_GSS(gss_inquire_context(&minor, ctx, NULL, NULL, NULL, NULL, NULL,
                                 NULL, &open),
             GSS_S_NO_CONTEXT);
-  CHECK(minor_mentions(minor, "handshake failed"));
+  CHECK(gssx_c_minor_mentions(minor, "handshake failed"));
   CHECK_GSS(gss_delete_sec_context(&minor, &ctx, GSS_C_NO_BUFFER),
             GSS_S_COMPLETE);
   gss_release_buffer(&minor, &first);
@@ -588,8 +554,8 @@ void accept_on_an_established_handle_fails(void) {
                                  GSS_C_NO_CHANNEL_BINDINGS, &token, NULL, &out,
                                  NULL, NULL),
             GSS_S_FAILURE);
-  CHECK(round_trip(init, acc, "still fine"));
-  delete_both(&init, &acc);
+  CHECK(gssx_c_round_trip(init, acc, "still fine"));
+  gssx_c_delete_both(&init, &acc);
 }
 
 void deleted_and_made_up_handles_are_no_context(void) {
@@ -621,7 +587,7 @@ void deleted_and_made_up_handles_are_no_context(void) {
   CHECK_GSS(gss_delete_sec_context(&minor, &made_up, GSS_C_NO_BUFFER),
             GSS_S_NO_CONTEXT);
   CHECK(out.value == NULL);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void process_context_token_has_nothing_to_process(void) {
@@ -633,9 +599,9 @@ void process_context_token_has_nothing_to_process(void) {
             GSS_S_DEFECTIVE_TOKEN);
   CHECK_GSS(gss_process_context_token(&minor, init, GSS_C_NO_BUFFER),
             GSS_S_CALL_INACCESSIBLE_READ);
-  CHECK(round_trip(init, acc, "unchanged"));
+  CHECK(gssx_c_round_trip(init, acc, "unchanged"));
   stale = init;
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
   CHECK_GSS(gss_process_context_token(&minor, stale, &token),
             GSS_S_NO_CONTEXT);
 }
@@ -652,7 +618,7 @@ void export_import_continues_the_context(void) {
   REQUIRE_GSS(gss_get_mic(&minor, init, 0, &m, &mic_before), GSS_S_COMPLETE);
   CHECK_GSS(gss_verify_mic(&minor, acc, &m, &mic_before, NULL),
             GSS_S_COMPLETE);
-  CHECK(round_trip(init, acc, "before export"));
+  CHECK(gssx_c_round_trip(init, acc, "before export"));
   REQUIRE_GSS(gss_export_sec_context(&minor, &acc, &token), GSS_S_COMPLETE);
   CHECK(acc == GSS_C_NO_CONTEXT);
   CHECK(token.length > 0 && token.value != NULL);
@@ -661,8 +627,8 @@ void export_import_continues_the_context(void) {
   CHECK(imported != GSS_C_NO_CONTEXT);
   /* It continues where the exporter stopped: both directions work, and
      the replay window came along. */
-  CHECK(round_trip(init, imported, "after import"));
-  CHECK(round_trip(imported, init, "and back"));
+  CHECK(gssx_c_round_trip(init, imported, "after import"));
+  CHECK(gssx_c_round_trip(imported, init, "and back"));
   CHECK_GSS(gss_verify_mic(&minor, imported, &m, &mic_before, NULL),
             GSS_S_DUPLICATE_TOKEN);
   REQUIRE_GSS(gss_inquire_context(&minor, imported, &src, NULL, NULL, NULL,
@@ -674,7 +640,7 @@ void export_import_continues_the_context(void) {
   CHECK(token.length == 0 && token.value == NULL);
   gss_release_buffer(&minor, &mic_before);
   gss_release_name(&minor, &src);
-  delete_both(&init, &imported);
+  gssx_c_delete_both(&init, &imported);
 }
 
 void exported_handle_copies_are_no_context(void) {
@@ -691,7 +657,7 @@ void exported_handle_copies_are_no_context(void) {
   CHECK_GSS(gss_export_sec_context(&minor, &init, &again), GSS_S_NO_CONTEXT);
   CHECK(again.value == NULL);
   gss_release_buffer(&minor, &token);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void export_token_imports_once_per_process(void) {
@@ -703,10 +669,10 @@ void export_token_imports_once_per_process(void) {
   REQUIRE_GSS(gss_import_sec_context(&minor, &token, &first), GSS_S_COMPLETE);
   CHECK_GSS(gss_import_sec_context(&minor, &token, &second), GSS_S_NO_CONTEXT);
   CHECK(second == GSS_C_NO_CONTEXT);
-  CHECK(minor_mentions(minor, "already imported"));
-  CHECK(round_trip(init, first, "one live copy"));
+  CHECK(gssx_c_minor_mentions(minor, "already imported"));
+  CHECK(gssx_c_round_trip(init, first, "one live copy"));
   gss_release_buffer(&minor, &token);
-  delete_both(&init, &first);
+  gssx_c_delete_both(&init, &first);
 }
 
 void reexport_of_an_imported_context_imports_again(void) {
@@ -723,9 +689,9 @@ void reexport_of_an_imported_context_imports_again(void) {
     REQUIRE_GSS(gss_export_sec_context(&minor, &ctx, &token), GSS_S_COMPLETE);
   }
   REQUIRE_GSS(gss_import_sec_context(&minor, &token, &ctx), GSS_S_COMPLETE);
-  CHECK(round_trip(init, ctx, "after three moves"));
+  CHECK(gssx_c_round_trip(init, ctx, "after three moves"));
   gss_release_buffer(&minor, &token);
-  delete_both(&init, &ctx);
+  gssx_c_delete_both(&init, &ctx);
 }
 
 void malformed_export_tokens_are_defective(void) {
@@ -755,13 +721,13 @@ void malformed_export_tokens_are_defective(void) {
   }
   CHECK(ctx == GSS_C_NO_CONTEXT);
   CHECK_GSS(gss_import_sec_context(&minor, &token, &ctx), GSS_S_COMPLETE);
-  CHECK(round_trip(init, ctx, "intact"));
+  CHECK(gssx_c_round_trip(init, ctx, "intact"));
   CHECK_GSS(gss_import_sec_context(&minor, GSS_C_NO_BUFFER, &ctx),
             GSS_S_CALL_INACCESSIBLE_READ);
   CHECK_GSS(gss_import_sec_context(&minor, &token, NULL),
             GSS_S_CALL_INACCESSIBLE_WRITE);
   gss_release_buffer(&minor, &token);
-  delete_both(&init, &ctx);
+  gssx_c_delete_both(&init, &ctx);
 }
 
 static unsigned next_random(unsigned *state) {
@@ -808,7 +774,7 @@ void export_of_an_unestablished_context_is_unavailable(void) {
   CHECK_GSS(gss_export_sec_context(&minor, &ctx, &token), GSS_S_UNAVAILABLE);
   CHECK(ctx == before);
   CHECK(token.value == NULL);
-  CHECK(minor_mentions(minor, "not fully established"));
+  CHECK(gssx_c_minor_mentions(minor, "not fully established"));
   gss_delete_sec_context(&minor, &ctx, GSS_C_NO_BUFFER);
   gss_release_buffer(&minor, &first);
   gss_release_name(&minor, &target);
@@ -827,7 +793,7 @@ void export_of_an_untransferable_context_is_unavailable(void) {
             GSS_S_COMPLETE);
   CHECK((flags & GSS_C_TRANS_FLAG) == 0);
   CHECK_GSS(gss_export_sec_context(&minor, &ctx, &token), GSS_S_UNAVAILABLE);
-  CHECK(minor_mentions(minor, "non-transferable"));
+  CHECK(gssx_c_minor_mentions(minor, "non-transferable"));
   CHECK_GSS(gssx_export_sec_context_fd(&minor, &ctx, &fd), GSS_S_UNAVAILABLE);
   CHECK(fd == -1);
   CHECK(ctx == before);
@@ -961,5 +927,5 @@ void concurrent_use_and_delete_never_crash(void) {
     CHECK(h[i].other == 0);
     CHECK(h[i].calls > 0);
   }
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }

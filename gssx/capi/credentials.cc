@@ -27,26 +27,26 @@ using gssx::Credentials;
 using gssx::ErrorKind;
 using gssx::Minor;
 using gssx::Name;
-using gssx::capi_internal::CallingError;
-using gssx::capi_internal::ClearOutputs;
-using gssx::capi_internal::Creds;
-using gssx::capi_internal::Entry;
-using gssx::capi_internal::Error;
-using gssx::capi_internal::FindCred;
-using gssx::capi_internal::FindName;
-using gssx::capi_internal::IsOurMechanism;
-using gssx::capi_internal::KeyOf;
-using gssx::capi_internal::NewCredHandle;
-using gssx::capi_internal::NewNameHandle;
-using gssx::capi_internal::NewOidSet;
-using gssx::capi_internal::OidSetContains;
-using gssx::capi_internal::ReadBuffer;
-using gssx::capi_internal::ReadOid;
-using gssx::capi_internal::RequestedLifetime;
-using gssx::capi_internal::SecondsUntil;
-using gssx::capi_internal::Translate;
+using gssx::capi::internal::CallingError;
+using gssx::capi::internal::ClearOutputs;
+using gssx::capi::internal::Creds;
+using gssx::capi::internal::Entry;
+using gssx::capi::internal::Error;
+using gssx::capi::internal::FindCred;
+using gssx::capi::internal::FindName;
+using gssx::capi::internal::IsOurMechanism;
+using gssx::capi::internal::KeyOf;
+using gssx::capi::internal::NewCredHandle;
+using gssx::capi::internal::NewNameHandle;
+using gssx::capi::internal::NewOidSet;
+using gssx::capi::internal::OidSetContains;
+using gssx::capi::internal::ReadBuffer;
+using gssx::capi::internal::ReadOid;
+using gssx::capi::internal::RequestedLifetime;
+using gssx::capi::internal::SecondsUntil;
+using gssx::capi::internal::Translate;
 
-namespace gssx::capi_internal {
+namespace gssx::capi::internal {
 
 absl::StatusOr<std::shared_ptr<const Credentials>> CredOrDefault(
     gss_cred_id_t handle, CredentialUsage usage) {
@@ -58,11 +58,11 @@ absl::StatusOr<std::shared_ptr<const Credentials>> CredOrDefault(
   return std::make_shared<const Credentials>(*std::move(cred));
 }
 
-}  // namespace gssx::capi_internal
+}  // namespace gssx::capi::internal
 
 namespace {
 
-using gssx::capi_internal::CredOrDefault;
+using gssx::capi::internal::CredOrDefault;
 
 bool UsageFromC(gss_cred_usage_t usage, CredentialUsage* out) {
   switch (usage) {

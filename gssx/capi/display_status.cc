@@ -27,14 +27,14 @@
 
 using gssx::ErrorKind;
 using gssx::Minor;
-using gssx::capi_internal::CallingError;
-using gssx::capi_internal::ClearOutputs;
-using gssx::capi_internal::Entry;
-using gssx::capi_internal::Error;
-using gssx::capi_internal::IsOurMechanism;
-using gssx::capi_internal::MinorDetail;
-using gssx::capi_internal::SetString;
-using gssx::capi_internal::Translate;
+using gssx::capi::internal::CallingError;
+using gssx::capi::internal::ClearOutputs;
+using gssx::capi::internal::Entry;
+using gssx::capi::internal::Error;
+using gssx::capi::internal::IsOurMechanism;
+using gssx::capi::internal::MinorDetail;
+using gssx::capi::internal::SetString;
+using gssx::capi::internal::Translate;
 
 namespace {
 

@@ -15,78 +15,13 @@
 #include <unistd.h>
 
 #include "gssx/capi/testing/c_check.h"
+#include "gssx/capi/testing/gss_helpers.h"
 
 #define X(fn) void fn(void);
 #include "gssx/capi/handoff_tests.inc"
 #undef X
 
-#define ALL_FLAGS                                                   \
-  (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |    \
-   GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG)
-
 static const char kChildMessage[] = "hello from the importer";
-
-/* The handshake with the default credentials (see contexts_test.c). */
-static int establish(gss_ctx_id_t *init, gss_ctx_id_t *acc) {
-  OM_uint32 minor = 0;
-  gss_buffer_desc service = GSSX_C_BUF(GSSX_C_SERVICE);
-  gss_name_t target = GSS_C_NO_NAME;
-  gss_buffer_desc a = GSS_C_EMPTY_BUFFER, b = GSS_C_EMPTY_BUFFER;
-  gss_buffer_desc c = GSS_C_EMPTY_BUFFER;
-  int ok;
-  *init = *acc = GSS_C_NO_CONTEXT;
-  if (gssx_c_use_test_identities() != 0) return 0;
-  gss_import_name(&minor, &service, GSS_C_NT_HOSTBASED_SERVICE, &target);
-  ok = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, init, target,
-                            GSS_C_NO_OID, ALL_FLAGS, 0,
-                            GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER, NULL,
-                            &a, NULL, NULL) == GSS_S_CONTINUE_NEEDED &&
-       gss_accept_sec_context(&minor, acc, GSS_C_NO_CREDENTIAL, &a,
-                              GSS_C_NO_CHANNEL_BINDINGS, NULL, NULL, &b, NULL,
-                              NULL, NULL) == GSS_S_COMPLETE &&
-       gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, init, target,
-                            GSS_C_NO_OID, ALL_FLAGS, 0,
-                            GSS_C_NO_CHANNEL_BINDINGS, &b, NULL, &c, NULL,
-                            NULL) == GSS_S_COMPLETE;
-  gss_release_buffer(&minor, &a);
-  gss_release_buffer(&minor, &b);
-  gss_release_buffer(&minor, &c);
-  gss_release_name(&minor, &target);
-  return ok;
-}
-
-static void delete_both(gss_ctx_id_t *a, gss_ctx_id_t *b) {
-  OM_uint32 minor = 0;
-  gss_delete_sec_context(&minor, a, GSS_C_NO_BUFFER);
-  gss_delete_sec_context(&minor, b, GSS_C_NO_BUFFER);
-}
-
-static int round_trip(gss_ctx_id_t from, gss_ctx_id_t to, const char *text) {
-  OM_uint32 minor = 0;
-  gss_buffer_desc in = GSSX_C_BUF(text);
-  gss_buffer_desc wrapped = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
-  int ok = gss_wrap(&minor, from, 1, 0, &in, NULL, &wrapped) ==
-               GSS_S_COMPLETE &&
-           gss_unwrap(&minor, to, &wrapped, &out, NULL, NULL) ==
-               GSS_S_COMPLETE &&
-           gssx_c_buffer_is(&out, text);
-  gss_release_buffer(&minor, &wrapped);
-  gss_release_buffer(&minor, &out);
-  return ok;
-}
-
-static int minor_mentions(OM_uint32 minor_code, const char *words) {
-  OM_uint32 minor = 0, context = 0;
-  gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
-  int found;
-  if (gss_display_status(&minor, minor_code, GSS_C_MECH_CODE, GSS_C_NO_OID,
-                         &context, &text) != GSS_S_COMPLETE) {
-    return 0;
-  }
-  found = strstr((const char *)text.value, words) != NULL;
-  gss_release_buffer(&minor, &text);
-  return found;
-}
 
 /* The child's proof that it holds the context: kChildMessage wrapped with
    it, written to fd. Returns 0 on success. */
@@ -204,7 +139,7 @@ void channel_handoff_moves_context_and_fd(void) {
   struct importer_args args;
   gssx_channel_t ch = GSSX_NO_CHANNEL;
   int child;
-  REQUIRE(establish(&init, &acc));
+  REQUIRE(gssx_c_establish(&init, &acc));
   REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
   REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
   args.socket = sv[1];
@@ -251,7 +186,7 @@ void channel_handoff_moves_context_and_fd(void) {
   CHECK_GSS(gssx_channel_close(&minor, &ch), GSS_S_COMPLETE);
   CHECK(ch == GSSX_NO_CHANNEL);
   close(pipe_fds[0]);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void too_many_fds_are_refused_and_the_context_stays(void) {
@@ -261,7 +196,7 @@ void too_many_fds_are_refused_and_the_context_stays(void) {
   struct importer_args args;
   gssx_channel_t ch = GSSX_NO_CHANNEL;
   int child;
-  REQUIRE(establish(&init, &acc));
+  REQUIRE(gssx_c_establish(&init, &acc));
   REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
   REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
   args.socket = sv[1];
@@ -277,13 +212,13 @@ void too_many_fds_are_refused_and_the_context_stays(void) {
   CHECK_GSS(gssx_export_sec_context_to(&minor, &init, ch, pipe_fds, 2),
             GSS_S_FAILURE);
   CHECK(init == before); /* reclaimed, same handle */
-  CHECK(round_trip(init, acc, "still mine"));
-  CHECK(round_trip(acc, init, "and usable"));
+  CHECK(gssx_c_round_trip(init, acc, "still mine"));
+  CHECK(gssx_c_round_trip(acc, init, "and usable"));
   CHECK_EQ_U64(c_check_wait_child(child, 30), 0);
   gssx_channel_close(&minor, &ch);
   close(pipe_fds[0]);
   close(pipe_fds[1]);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 void peer_that_closes_gives_the_context_back(void) {
@@ -293,7 +228,7 @@ void peer_that_closes_gives_the_context_back(void) {
   struct importer_args args;
   gssx_channel_t ch = GSSX_NO_CHANNEL;
   int child;
-  REQUIRE(establish(&init, &acc));
+  REQUIRE(gssx_c_establish(&init, &acc));
   REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
   args.socket = sv[1];
   args.close_fds[0] = sv[0];
@@ -308,9 +243,9 @@ void peer_that_closes_gives_the_context_back(void) {
   CHECK_GSS(gssx_export_sec_context_to(&minor, &acc, ch, NULL, 0),
             GSS_S_FAILURE);
   CHECK(acc == before);
-  CHECK(round_trip(init, acc, "came back"));
+  CHECK(gssx_c_round_trip(init, acc, "came back"));
   gssx_channel_close(&minor, &ch);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 /* ------------------------------------------------------------ raw fd */
@@ -320,7 +255,7 @@ void raw_fd_export_import_in_one_process(void) {
   gss_ctx_id_t init, acc, copy, back = GSS_C_NO_CONTEXT;
   gss_ctx_id_t twice = GSS_C_NO_CONTEXT;
   int fd = -1;
-  REQUIRE(establish(&init, &acc));
+  REQUIRE(gssx_c_establish(&init, &acc));
   copy = acc;
   REQUIRE_GSS(gssx_export_sec_context_fd(&minor, &acc, &fd), GSS_S_COMPLETE);
   CHECK(acc == GSS_C_NO_CONTEXT);
@@ -333,12 +268,12 @@ void raw_fd_export_import_in_one_process(void) {
     CHECK(stale_fd == -1);
   }
   REQUIRE_GSS(gssx_import_sec_context_fd(&minor, fd, &back), GSS_S_COMPLETE);
-  CHECK(round_trip(init, back, "via a memfd"));
+  CHECK(gssx_c_round_trip(init, back, "via a memfd"));
   CHECK_GSS(gssx_import_sec_context_fd(&minor, fd, &twice), GSS_S_NO_CONTEXT);
-  CHECK(minor_mentions(minor, "already imported"));
+  CHECK(gssx_c_minor_mentions(minor, "already imported"));
   CHECK(twice == GSS_C_NO_CONTEXT);
   close(fd);
-  delete_both(&init, &back);
+  gssx_c_delete_both(&init, &back);
 }
 
 struct fd_importer_args {
@@ -368,7 +303,7 @@ void raw_fd_across_fork_imports_exactly_once(void) {
   int fd = -1, pipe_fds[2];
   struct fd_importer_args args;
   int child;
-  REQUIRE(establish(&init, &acc));
+  REQUIRE(gssx_c_establish(&init, &acc));
   REQUIRE_GSS(gssx_export_sec_context_fd(&minor, &init, &fd), GSS_S_COMPLETE);
   REQUIRE(pipe2(pipe_fds, O_CLOEXEC) == 0);
   args.token_fd = fd; /* inherited by the child */
@@ -381,11 +316,11 @@ void raw_fd_across_fork_imports_exactly_once(void) {
   CHECK_EQ_U64(c_check_wait_child(child, 30), 0);
   /* The same memfd in this process: the kernel latch says it is taken. */
   CHECK_GSS(gssx_import_sec_context_fd(&minor, fd, &late), GSS_S_NO_CONTEXT);
-  CHECK(minor_mentions(minor, "already imported"));
+  CHECK(gssx_c_minor_mentions(minor, "already imported"));
   CHECK(late == GSS_C_NO_CONTEXT);
   close(fd);
   close(pipe_fds[0]);
-  delete_both(&init, &acc);
+  gssx_c_delete_both(&init, &acc);
 }
 
 /* Four forked children inherit the same token fd and race to import it
@@ -408,7 +343,7 @@ static int racer(void *arg) {
     gss_delete_sec_context(&minor, &ctx, GSS_C_NO_BUFFER);
     return 0;
   }
-  if (major == GSS_S_NO_CONTEXT && minor_mentions(minor, "already imported")) {
+  if (major == GSS_S_NO_CONTEXT && gssx_c_minor_mentions(minor, "already imported")) {
     return 1;
   }
   return 2;
@@ -422,7 +357,7 @@ void four_children_race_one_fd_exactly_one_imports(void) {
     gss_ctx_id_t init, acc;
     int fd = -1, start[2], children[kRacers], won = 0;
     struct racer_args args;
-    REQUIRE(establish(&init, &acc));
+    REQUIRE(gssx_c_establish(&init, &acc));
     REQUIRE_GSS(gssx_export_sec_context_fd(&minor, &init, &fd), GSS_S_COMPLETE);
     REQUIRE(pipe2(start, O_CLOEXEC) == 0);
     args.token_fd = fd;
@@ -447,7 +382,7 @@ void four_children_race_one_fd_exactly_one_imports(void) {
     close(start[0]);
     close(start[1]);
     close(fd);
-    delete_both(&init, &acc);
+    gssx_c_delete_both(&init, &acc);
   }
   printf("fd race: %d rounds x %d children: %d imports, %d already-imported, "
          "%d other\n", kRounds, kRacers, wins, losses, others);

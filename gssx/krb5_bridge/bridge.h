@@ -27,6 +27,17 @@
 // established Kerberos 5 context) is rejected unconsumed: the exporter
 // reclaims it and gets its context back.
 //
+// The functions here are the transport's generic handoff
+// (transport/handoff.h) with MitContextCodec.
+//
+// Errors (the bridge's convention): a status from the transport carries
+// its transport::ErrorKind (kPeerClosed, kRejectedByPeer, kTimeout,
+// kAlreadyConsumed, ...; transport/base/errors.h), unconverted — the bridge
+// depends on the transport only; a failed MIT call carries MIT's (major,
+// minor) in its payload (MitCodesOf, mit_context.h); the bridge's own
+// refusal of a context (not established Kerberos 5, services missing) is
+// ContextRefused (IsContextRefused). Nothing else.
+//
 // Links MIT's GSS-API (libgssapi_krb5) and gssx's transport, never gssx's
 // mechanism or its C ABI (libgssx.so): see mit_context.h.
 //
@@ -38,11 +49,13 @@
 #include <cstddef>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "gssx/krb5_bridge/mit_context.h"
 #include "transport/channel.h"
+#include "transport/codec.h"
 #include "transport/deliver.h"
 #include "transport/base/unique_fd.h"
 
@@ -53,6 +66,28 @@ namespace gssx::krb5 {
 using Delivery = transport::Delivery;
 // ack_timeout (default 30 s) and after_send (a seam for fault drills).
 using HandOffOptions = transport::DeliverOptions;
+
+// The codec (transport/codec.h) of MIT contexts: MitContext::Export and
+// MitContext::Import; Check refuses (ContextRefused) a context that is not
+// an established Kerberos 5 context with `required_services`.
+struct MitContextCodec {
+  using Value = MitContext;
+  bool require_established_krb5 = true;
+  OM_uint32 required_services = kRequiredServices;  // GSS_C_*_FLAG
+
+  absl::StatusOr<transport::SecretBuffer> Export(MitContext& ctx) const {
+    return ctx.Export();
+  }
+  absl::StatusOr<MitContext> Import(absl::Span<const uint8_t> token) const {
+    return MitContext::Import(token);
+  }
+  absl::Status Check(const MitContext& ctx) const;
+};
+
+// The bridge's refusal of a context it could import (InvalidArgument,
+// with a payload of its own), and the test for it.
+absl::Status ContextRefused(absl::string_view why);
+bool IsContextRefused(const absl::Status& status);
 
 // Exports `ctx` with MIT's gss_export_sec_context and sends the token with
 // copies of `extra_fds` (the caller keeps its own) in one message, then
@@ -97,7 +132,7 @@ struct ReceiveMitContextOptions {
 // Receives one token, imports it with MIT's gss_import_sec_context, sets
 // the latch, acks. Errors: transport's (kAlreadyConsumed: another importer
 // or the exporter's reclaim won; kPeerClosed; ...), MIT's import error, or
-// InvalidArgument for a context that is not established Kerberos 5 or
+// ContextRefused for a context that is not established Kerberos 5 or
 // lacks the required services — the last two rejected unconsumed.
 absl::StatusOr<ReceivedMitContext> ReceiveMitContext(
     transport::Channel& channel, const ReceiveMitContextOptions& options = {});

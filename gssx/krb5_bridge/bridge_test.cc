@@ -113,10 +113,10 @@ TEST_F(BridgeTest, GssCallsResolveToMitsLibrary) {
 TEST_F(BridgeTest, MitAloneImportsOneTokenTwice) {
   MitPair pair = Establish();
   ASSERT_OK_AND_ASSIGN(transport::SecretBuffer token,
-                       ExportMitContext(pair.acceptor));
+                       pair.acceptor.Export());
   EXPECT_FALSE(pair.acceptor.valid());
-  ASSERT_OK_AND_ASSIGN(MitContext first, ImportMitContext(token.span()));
-  ASSERT_OK_AND_ASSIGN(MitContext second, ImportMitContext(token.span()));
+  ASSERT_OK_AND_ASSIGN(MitContext first, MitContext::Import(token.span()));
+  ASSERT_OK_AND_ASSIGN(MitContext second, MitContext::Import(token.span()));
   ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> w,
                        pair.initiator.Wrap(Bytes("transfer 100")));
   EXPECT_THAT(first.Unwrap(w), IsOk());
@@ -132,10 +132,10 @@ TEST_F(BridgeTest, MitAloneImportsOneTokenTwice) {
 TEST_F(BridgeTest, ExportEmptiesTheHandle) {
   MitPair pair = Establish();
   ASSERT_OK_AND_ASSIGN(transport::SecretBuffer token,
-                       ExportMitContext(pair.acceptor));
+                       pair.acceptor.Export());
   EXPECT_GT(token.size(), 100u);
   EXPECT_FALSE(pair.acceptor.valid());
-  absl::StatusOr<transport::SecretBuffer> again = ExportMitContext(pair.acceptor);
+  absl::StatusOr<transport::SecretBuffer> again = pair.acceptor.Export();
   EXPECT_THAT(again, StatusIs(absl::StatusCode::kFailedPrecondition));
   ASSERT_TRUE(MitCodesOf(again.status()).has_value());
   EXPECT_EQ(GSS_ROUTINE_ERROR(MitCodesOf(again.status())->major),
@@ -144,7 +144,7 @@ TEST_F(BridgeTest, ExportEmptiesTheHandle) {
 
 TEST_F(BridgeTest, GarbageTokenIsMitsDefectiveToken) {
   std::vector<uint8_t> junk(64, 0x41);
-  absl::StatusOr<MitContext> ctx = ImportMitContext(junk);
+  absl::StatusOr<MitContext> ctx = MitContext::Import(junk);
   ASSERT_FALSE(ctx.ok());
   ASSERT_TRUE(MitCodesOf(ctx.status()).has_value());
   EXPECT_THAT(ctx.status().message(),
@@ -452,10 +452,11 @@ TEST_F(BridgeTest, ContextWithoutReplayDetectionIsRefused) {
   EXPECT_FALSE(info.flags & GSS_C_REPLAY_FLAG);
   ASSERT_OK_AND_ASSIGN(auto chans, Channel::Pair());
   ASSERT_OK_AND_ASSIGN(transport::SecretBuffer token,
-                       ExportMitContext(weak->acceptor));
+                       weak->acceptor.Export());
   ASSERT_OK_AND_ASSIGN(transport::Handoff h, chans.first.Send(token.span()));
   absl::StatusOr<ReceivedMitContext> r = ReceiveMitContext(chans.second);
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(IsContextRefused(r.status()));
   EXPECT_THAT(r.status().message(), ::testing::HasSubstr("required services"));
   EXPECT_THAT(chans.first.AwaitAck(h, absl::Seconds(5)),
               HasErrorKind(ErrorKind::kRejectedByPeer));
@@ -470,7 +471,7 @@ TEST_F(BridgeTest, HalfEstablishedContextIsRejectedUnconsumed) {
   ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> ap_req, init.Step({}));
   ASSERT_FALSE(init.done());
   MitContext half = init.TakeContext();
-  absl::StatusOr<transport::SecretBuffer> token = ExportMitContext(half);
+  absl::StatusOr<transport::SecretBuffer> token = half.Export();
   if (!token.ok()) {
     // This MIT refuses to export it at all: nothing can be moved, so
     // there is nothing for the importer to check.
@@ -482,6 +483,7 @@ TEST_F(BridgeTest, HalfEstablishedContextIsRejectedUnconsumed) {
   ASSERT_OK_AND_ASSIGN(transport::Handoff h, chans.first.Send(token->span()));
   absl::StatusOr<ReceivedMitContext> r = ReceiveMitContext(chans.second);
   EXPECT_THAT(r, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(IsContextRefused(r.status()));
   EXPECT_THAT(r.status().message(), ::testing::HasSubstr("not an established"));
   EXPECT_THAT(chans.first.AwaitAck(h, absl::Seconds(5)),
               HasErrorKind(ErrorKind::kRejectedByPeer));

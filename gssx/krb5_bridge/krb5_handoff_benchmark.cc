@@ -7,8 +7,8 @@
 // Starts a throwaway realm with a real KDC (testing/krb5: needs Debian's
 // krb5-kdc, krb5-admin-server, krb5-user — tools/setup), establishes one
 // acceptor context with a ticket from kinit, then times, per round:
-//   in-process:  ExportMitContext (gss_export_sec_context into locked
-//                memory, MIT's buffer wiped) + ImportMitContext;
+//   in-process:  MitContext::Export (gss_export_sec_context into locked
+//                memory, MIT's buffer wiped) + MitContext::Import;
 //   channel:     HandOffMitContext to a worker process — export, seal into
 //                a memfd under a one-time key, send, the worker's
 //                ReceiveMitContext (verify, decrypt, gss_import_sec_context,
@@ -93,9 +93,9 @@ Stats InProcess(MitContext& ctx, bool pinned) {
   us.reserve(rounds);
   for (int i = 0; i < warmup + rounds; ++i) {
     absl::Time t0 = absl::Now();
-    absl::StatusOr<transport::SecretBuffer> token = ExportMitContext(ctx);
+    absl::StatusOr<transport::SecretBuffer> token = ctx.Export();
     if (!token.ok()) Die("export", token.status());
-    absl::StatusOr<MitContext> back = ImportMitContext(token->span());
+    absl::StatusOr<MitContext> back = MitContext::Import(token->span());
     if (!back.ok()) Die("import", back.status());
     ctx = std::move(*back);
     double d = absl::ToDoubleMicroseconds(absl::Now() - t0);
@@ -190,7 +190,7 @@ int Main() {
 
   // Token sizes.
   absl::StatusOr<transport::SecretBuffer> accept_token =
-      ExportMitContext(pair->acceptor);
+      pair->acceptor.Export();
   if (!accept_token.ok()) Die("export", accept_token.status());
   absl::StatusOr<transport::SealedToken> sealed =
       transport::SealEncryptedToken(accept_token->span());
@@ -199,14 +199,14 @@ int Main() {
   const uint64_t memfd_size = sealed->expect.file_size;
   const size_t body_size =
       ::gssx::testing::HandoffMessageBody(sealed->expect, 0, sealed->key.span()).size();
-  absl::StatusOr<MitContext> a = ImportMitContext(accept_token->span());
+  absl::StatusOr<MitContext> a = MitContext::Import(accept_token->span());
   if (!a.ok()) Die("import", a.status());
   pair->acceptor = std::move(*a);
   absl::StatusOr<transport::SecretBuffer> init_token =
-      ExportMitContext(pair->initiator);
+      pair->initiator.Export();
   if (!init_token.ok()) Die("export", init_token.status());
   const size_t init_size = init_token->size();
-  absl::StatusOr<MitContext> i = ImportMitContext(init_token->span());
+  absl::StatusOr<MitContext> i = MitContext::Import(init_token->span());
   if (!i.ok()) Die("import", i.status());
   pair->initiator = std::move(*i);
 

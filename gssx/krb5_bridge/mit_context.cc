@@ -168,7 +168,8 @@ absl::StatusOr<MitContext::Info> MitContext::Inquire() const {
   return info;
 }
 
-absl::StatusOr<transport::SecretBuffer> ExportMitContext(MitContext& ctx) {
+absl::StatusOr<transport::SecretBuffer> MitContext::Export() {
+  MitContext& ctx = *this;
   if (!ctx.valid()) {
     return MitStatus("gss_export_sec_context",
                      GSS_S_CALL_BAD_STRUCTURE | GSS_S_NO_CONTEXT, 0);
@@ -210,7 +211,7 @@ absl::StatusOr<transport::SecretBuffer> ExportMitContext(MitContext& ctx) {
   return locked;
 }
 
-absl::StatusOr<MitContext> ImportMitContext(absl::Span<const uint8_t> token) {
+absl::StatusOr<MitContext> MitContext::Import(absl::Span<const uint8_t> token) {
   OM_uint32 minor = 0;
   gss_buffer_desc in{token.size(), const_cast<uint8_t*>(token.data())};
   MitContext ctx;

@@ -6,8 +6,8 @@
 //
 //   MitContext ctx = ...;                     // from gss_accept_sec_context
 //   absl::StatusOr<std::vector<uint8_t>> wrapped = ctx.Wrap(bytes);
-//   absl::StatusOr<transport::SecretBuffer> token = ExportMitContext(ctx);
-//   absl::StatusOr<MitContext> back = ImportMitContext(token->span());
+//   absl::StatusOr<transport::SecretBuffer> token = ctx.Export();
+//   absl::StatusOr<MitContext> back = MitContext::Import(token->span());
 //
 // This file links MIT's gss_* symbols. gssx's own C ABI (libgssx.so,
 // //gssx/capi) defines the same names; a program links one or the other,
@@ -70,7 +70,7 @@ absl::Status MitStatus(absl::string_view call, OM_uint32 major,
 std::optional<MitCodes> MitCodesOf(const absl::Status& status);
 
 // Copies a buffer MIT allocated (a token, a wrapped message) and releases
-// it with gss_release_buffer. Not for secrets: see ExportMitContext.
+// it with gss_release_buffer. Not for secrets: see MitContext::Export.
 std::vector<uint8_t> TakeGssBuffer(gss_buffer_desc* buffer);
 
 // Owns one MIT context handle: gss_delete_sec_context on destruction.
@@ -115,23 +115,25 @@ class MitContext {
   // gss_inquire_context.
   absl::StatusOr<Info> Inquire() const;
 
+  // gss_export_sec_context into locked memory — the shape of gssx's
+  // Context::Export. OK: the token, and *this is invalidated (MIT
+  // deactivates an exported context; empty). Error: *this is untouched
+  // and still usable — except where MIT itself deleted the context (then
+  // empty), or no locked memory was left for the copy: then the context
+  // is re-imported into *this and the error says so (or that it is lost).
+  // The buffer MIT hands out is wiped before it is released (MIT builds it
+  // from an internal serialized copy, which it frees without wiping: see
+  // "What gssx protects" above).
+  absl::StatusOr<transport::SecretBuffer> Export();
+
+  // gss_import_sec_context. MIT accepts the same token any number of
+  // times (each import is a full live copy of the context): single import
+  // is what the transport's latch adds (bridge.h).
+  static absl::StatusOr<MitContext> Import(absl::Span<const uint8_t> token);
+
  private:
   gss_ctx_id_t handle_ = GSS_C_NO_CONTEXT;
 };
-
-// gss_export_sec_context into locked memory. The buffer MIT hands out is
-// wiped before it is released (MIT builds it from an internal serialized
-// copy, which it frees without wiping: see "What gssx protects" above).
-// OK: `ctx` is empty (MIT deactivates an exported context). Error: `ctx`
-// as MIT left it — still valid, unless MIT had to delete the context
-// (then empty). If no locked memory is left for the copy, the context is
-// re-imported into `ctx` and the error says so (or that it is lost).
-absl::StatusOr<transport::SecretBuffer> ExportMitContext(MitContext& ctx);
-
-// gss_import_sec_context. MIT accepts the same token any number of times
-// (each import is a full live copy of the context): single import is what
-// the transport's latch adds (bridge.h).
-absl::StatusOr<MitContext> ImportMitContext(absl::Span<const uint8_t> token);
 
 }  // namespace gssx::krb5
 

@@ -58,7 +58,11 @@
 //                       peer's turn, Split before completion, reuse after a
 //                       failure or after Split).
 //   kResourceExhausted  locked memory could not be allocated (from
-//                       transport::SecretBuffer).
+//                       transport::SecretBuffer, whose transport payload it
+//                       keeps).
+// Bare codes, no payload of Noise's own: this package's callers map them at
+// their boundary (gssx: FromNoiseRead / FromNoiseInternal in
+// gssx/context.cc, into gssx statuses).
 //
 // Thread safety: none of these objects is thread-safe; distinct objects are
 // independent. All types are move-only.

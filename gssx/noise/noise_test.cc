@@ -660,8 +660,8 @@ TEST(SymmetricStateTest, LongNamesAreHashed) {
 }
 
 TEST(TestJsonTest, ParsesAndRejects) {
-  using test_internal::ParseJson;
-  absl::StatusOr<test_internal::JsonValue> v = ParseJson(
+  using ::gssx::testing::ParseJson;
+  absl::StatusOr<::gssx::testing::JsonValue> v = ParseJson(
       R"( {"a": [1, -2.5e3, "x\"y\u0041"], "b": {"c": true, "d": null}} )");
   ASSERT_THAT(v, IsOk());
   ASSERT_NE(v->Find("a"), nullptr);

@@ -27,8 +27,8 @@
 namespace gssx::noise {
 namespace {
 
-using ::gssx::noise::test_internal::JsonValue;
-using ::gssx::noise::test_internal::ParseJson;
+using ::gssx::testing::JsonValue;
+using ::gssx::testing::ParseJson;
 using Bytes = std::vector<uint8_t>;
 
 constexpr absl::string_view kVectorFile =

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gssx/testing/test_peers.h"
 
+#include <cstdint>
 #include <utility>
+#include <vector>
 
-namespace gssx::internal {
+#include "gmock/gmock.h"
+#include "gssx/testing/gssx_matchers.h"
+#include "gtest/gtest.h"
+
+namespace gssx::testing {
 
 absl::Status Peers::Refresh(const PeerOptions& options) {
   AcquireOptions c;
@@ -25,18 +31,20 @@ absl::Status Peers::Refresh(const PeerOptions& options) {
 
 absl::StatusOr<Peers> MakePeers(const PeerOptions& options) {
   Peers peers;
-  absl::StatusOr<PublicKey> cp = peers.client_keytab.Generate(kClientName);
+  absl::StatusOr<PublicKey> cp =
+      peers.client_keytab.Generate(options.client_name);
   if (!cp.ok()) return cp.status();
-  absl::StatusOr<PublicKey> sp = peers.server_keytab.Generate(kServerName);
+  absl::StatusOr<PublicKey> sp =
+      peers.server_keytab.Generate(options.server_name);
   if (!sp.ok()) return sp.status();
   peers.client_public = *cp;
   peers.server_public = *sp;
   peers.client_trust = std::make_shared<TrustStore>();
   peers.server_trust = std::make_shared<TrustStore>();
-  if (absl::Status s = peers.client_trust->Add(kServerName, *sp); !s.ok()) {
+  if (absl::Status s = peers.client_trust->Add(options.server_name, *sp); !s.ok()) {
     return s;
   }
-  if (absl::Status s = peers.server_trust->Add(kClientName, *cp); !s.ok()) {
+  if (absl::Status s = peers.server_trust->Add(options.client_name, *cp); !s.ok()) {
     return s;
   }
   if (absl::Status s = peers.Refresh(options); !s.ok()) return s;
@@ -53,10 +61,17 @@ InitOptions ClientOptions(const Clock* clock) {
 absl::StatusOr<ContextPair> Establish(const Peers& peers,
                                       const InitOptions& init,
                                       const AcceptOptions& accept) {
-  absl::StatusOr<HandshakeStep> i = Context::Initiate(*peers.client, init);
+  return Establish(*peers.client, *peers.server, init, accept);
+}
+
+absl::StatusOr<ContextPair> Establish(const Credentials& client,
+                                      const Credentials& server,
+                                      const InitOptions& init,
+                                      const AcceptOptions& accept) {
+  absl::StatusOr<HandshakeStep> i = Context::Initiate(client, init);
   if (!i.ok()) return i.status();
   absl::StatusOr<HandshakeStep> a =
-      Context::Accept(*peers.server, i->output_token, accept);
+      Context::Accept(server, i->output_token, accept);
   if (!a.ok()) return a.status();
   absl::StatusOr<std::vector<uint8_t>> last =
       i->context.Continue(a->output_token);
@@ -64,4 +79,19 @@ absl::StatusOr<ContextPair> Establish(const Peers& peers,
   return ContextPair{std::move(i->context), std::move(a->context)};
 }
 
-}  // namespace gssx::internal
+void ExpectEveryCallFails(Context& ctx, ErrorKind kind, Minor minor) {
+  const std::vector<uint8_t> m = {'m'}, t = {'t'};
+  const auto fails = HasGssError(kind, minor);
+  EXPECT_THAT(ctx.GetMic(m), fails);
+  EXPECT_THAT(ctx.VerifyMic(m, t), fails);
+  EXPECT_THAT(ctx.Wrap(m, true), fails);
+  EXPECT_THAT(ctx.Unwrap(t), fails);
+  EXPECT_THAT(ctx.WrapSizeLimit(100, true), fails);
+  EXPECT_THAT(ctx.Inquire(), fails);
+  EXPECT_THAT(ctx.TimeRemaining(), fails);
+  EXPECT_THAT(ctx.Continue(t), fails);
+  EXPECT_THAT(ctx.Export(), fails);
+  EXPECT_THAT(ctx.Delete(), fails);
+}
+
+}  // namespace gssx::testing

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Test helpers: two parties that trust each other, and a context pair.
-// testonly.
+// Test helpers: two parties that trust each other, and a context pair —
+// the one place tests build in-memory identities (test_identity.h, for
+// users' tests, and the C ABI's test contexts are made with it; tests that
+// need key files use gssx::Keygen). testonly.
 //
 //   ASSERT_OK_AND_ASSIGN(Peers peers, MakePeers());
 //   ASSERT_OK_AND_ASSIGN(ContextPair pair, Establish(peers));
@@ -9,19 +11,24 @@
 #define GSSX_TESTING_TEST_PEERS_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gssx/clock.h"
 #include "gssx/context.h"
 #include "gssx/credentials.h"
+#include "gssx/status.h"
 
-namespace gssx::internal {
+namespace gssx::testing {
 
 inline constexpr char kClientName[] = "alice";
 inline constexpr char kServerName[] = "http@web1";
 
 struct PeerOptions {
+  // The two identities (identity strings, gssx/name.h).
+  std::string client_name = kClientName;
+  std::string server_name = kServerName;
   const Clock* clock = nullptr;
   // Credential lifetimes (zero: none).
   absl::Duration client_lifetime = absl::ZeroDuration();
@@ -53,7 +60,12 @@ struct ContextPair {
   Context acceptor;
 };
 
-// Runs the whole handshake.
+// Runs the whole handshake, `client` initiating to `server`.
+absl::StatusOr<ContextPair> Establish(const Credentials& client,
+                                      const Credentials& server,
+                                      const InitOptions& init,
+                                      const AcceptOptions& accept = {});
+// The same between the peers' credentials.
 absl::StatusOr<ContextPair> Establish(const Peers& peers,
                                       const InitOptions& init,
                                       const AcceptOptions& accept = {});
@@ -61,6 +73,11 @@ inline absl::StatusOr<ContextPair> Establish(const Peers& peers) {
   return Establish(peers, ClientOptions());
 }
 
-}  // namespace gssx::internal
+// Expects every call on `ctx` (per-message services, Inquire,
+// TimeRemaining, Continue, Export, Delete) to answer `kind` / `minor`: an
+// empty, deleted or exported context.
+void ExpectEveryCallFails(Context& ctx, ErrorKind kind, Minor minor);
+
+}  // namespace gssx::testing
 
 #endif  // GSSX_TESTING_TEST_PEERS_H_

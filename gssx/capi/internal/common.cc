@@ -17,7 +17,7 @@
 #include "absl/strings/strip.h"
 #include "transport/base/errors.h"
 
-namespace gssx::capi_internal {
+namespace gssx::capi::internal {
 namespace {
 
 // Handle values: "gsx" in the top bytes (readable in a debugger, never a
@@ -627,24 +627,24 @@ void ForgetImportedToken(absl::Span<const uint8_t> token) {
   imported.seen.erase(DigestLocked(imported, token));
 }
 
-}  // namespace gssx::capi_internal
+}  // namespace gssx::capi::internal
 
 // The exported constants (RFC 2744 section 4, and the gssx mechanism).
 extern "C" {
-gss_OID GSS_C_NT_USER_NAME = &gssx::capi_internal::kStaticOids[0];
-gss_OID GSS_C_NT_MACHINE_UID_NAME = &gssx::capi_internal::kStaticOids[1];
-gss_OID GSS_C_NT_STRING_UID_NAME = &gssx::capi_internal::kStaticOids[2];
-gss_OID GSS_C_NT_HOSTBASED_SERVICE = &gssx::capi_internal::kStaticOids[3];
-gss_OID GSS_C_NT_HOSTBASED_SERVICE_X = &gssx::capi_internal::kStaticOids[4];
-gss_OID GSS_C_NT_ANONYMOUS = &gssx::capi_internal::kStaticOids[5];
-gss_OID GSS_C_NT_EXPORT_NAME = &gssx::capi_internal::kStaticOids[6];
-gss_OID GSS_GSSX_MECHANISM = &gssx::capi_internal::kStaticOids[7];
+gss_OID GSS_C_NT_USER_NAME = &gssx::capi::internal::kStaticOids[0];
+gss_OID GSS_C_NT_MACHINE_UID_NAME = &gssx::capi::internal::kStaticOids[1];
+gss_OID GSS_C_NT_STRING_UID_NAME = &gssx::capi::internal::kStaticOids[2];
+gss_OID GSS_C_NT_HOSTBASED_SERVICE = &gssx::capi::internal::kStaticOids[3];
+gss_OID GSS_C_NT_HOSTBASED_SERVICE_X = &gssx::capi::internal::kStaticOids[4];
+gss_OID GSS_C_NT_ANONYMOUS = &gssx::capi::internal::kStaticOids[5];
+gss_OID GSS_C_NT_EXPORT_NAME = &gssx::capi::internal::kStaticOids[6];
+gss_OID GSS_GSSX_MECHANISM = &gssx::capi::internal::kStaticOids[7];
 
 // MIT's legacy names of the same OIDs (<gssapi/gssapi_generic.h>).
-gss_OID gss_nt_user_name = &gssx::capi_internal::kStaticOids[0];
-gss_OID gss_nt_machine_uid_name = &gssx::capi_internal::kStaticOids[1];
-gss_OID gss_nt_string_uid_name = &gssx::capi_internal::kStaticOids[2];
-gss_OID gss_nt_service_name = &gssx::capi_internal::kStaticOids[3];
-gss_OID gss_nt_service_name_v2 = &gssx::capi_internal::kStaticOids[3];
-gss_OID gss_nt_exported_name = &gssx::capi_internal::kStaticOids[6];
+gss_OID gss_nt_user_name = &gssx::capi::internal::kStaticOids[0];
+gss_OID gss_nt_machine_uid_name = &gssx::capi::internal::kStaticOids[1];
+gss_OID gss_nt_string_uid_name = &gssx::capi::internal::kStaticOids[2];
+gss_OID gss_nt_service_name = &gssx::capi::internal::kStaticOids[3];
+gss_OID gss_nt_service_name_v2 = &gssx::capi::internal::kStaticOids[3];
+gss_OID gss_nt_exported_name = &gssx::capi::internal::kStaticOids[6];
 }

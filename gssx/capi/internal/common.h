@@ -51,7 +51,7 @@
 #include "transport/channel.h"
 #include "transport/base/secret_buffer.h"
 
-namespace gssx::capi_internal {
+namespace gssx::capi::internal {
 
 // ------------------------------------------------------------ status
 
@@ -248,6 +248,6 @@ void UnclaimImportedToken(absl::Span<const uint8_t> token);
 // A new export produced `token`: importing it once more is legitimate.
 void ForgetImportedToken(absl::Span<const uint8_t> token);
 
-}  // namespace gssx::capi_internal
+}  // namespace gssx::capi::internal
 
 #endif  // GSSX_CAPI_INTERNAL_COMMON_H_

@@ -30,7 +30,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 
-namespace gssx::capi_internal {
+namespace gssx::capi::internal {
 
 // The next handle value: never 0, never repeated in this process.
 uintptr_t NextHandleValue();
@@ -89,6 +89,6 @@ Handle HandleOf(uintptr_t key) {
   return reinterpret_cast<Handle>(key);
 }
 
-}  // namespace gssx::capi_internal
+}  // namespace gssx::capi::internal
 
 #endif  // GSSX_CAPI_INTERNAL_HANDLE_TABLE_H_

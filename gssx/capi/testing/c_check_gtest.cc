@@ -18,6 +18,7 @@
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
 #include "gssx/name.h"
+#include "gssx/testing/test_peers.h"
 
 namespace {
 
@@ -62,18 +63,12 @@ gss_ctx_id_t MakeInitiatorContext(const gssx::Clock* clock,
   init.lifetime = lifetime;
   init.transferable = transferable;
   init.clock = clock;
-  absl::StatusOr<gssx::HandshakeStep> first =
-      gssx::Context::Initiate(*cred, init);
-  if (!first.ok()) return GSS_C_NO_CONTEXT;
   gssx::AcceptOptions accept;
   accept.clock = clock;
-  absl::StatusOr<gssx::HandshakeStep> reply =
-      gssx::Context::Accept(*cred, first->output_token, accept);
-  if (!reply.ok()) return GSS_C_NO_CONTEXT;
-  if (!first->context.Continue(reply->output_token).ok()) {
-    return GSS_C_NO_CONTEXT;
-  }
-  return gssx::capi_internal::NewContextHandle(std::move(first->context));
+  absl::StatusOr<gssx::testing::ContextPair> pair =
+      gssx::testing::Establish(*cred, *cred, init, accept);
+  if (!pair.ok()) return GSS_C_NO_CONTEXT;
+  return gssx::capi::internal::NewContextHandle(std::move(pair->initiator));
 }
 
 }  // namespace

@@ -57,18 +57,10 @@ OM_uint32 BadArgument(OM_uint32* minor) {
   return Set(minor, GSS_S_FAILURE, GSSX_HANDOFF_E_BAD_ARGUMENT);
 }
 
-// One place for status → (major, minor). `open`: errors of a channel open,
-// where a bad argument from the transport means a bad socket.
-OM_uint32 Fail(OM_uint32* minor, const absl::Status& status,
-               bool open = false) {
-  if (std::optional<gssx::krb5::MitCodes> mit =
-          gssx::krb5::MitCodesOf(status)) {
-    *minor = mit->minor;
-    return mit->major != GSS_S_COMPLETE ? mit->major : GSS_S_FAILURE;
-  }
-  const int err = gssx::transport::ErrnoOf(status);
-  OM_uint32 code = GSSX_HANDOFF_E_INTERNAL;
-  switch (gssx::transport::KindOf(status)) {
+// The GSSX_HANDOFF_E_* minor code of a transport kind (Fail handles
+// kAlreadyConsumed, kOs and kNone itself).
+OM_uint32 MinorOfKind(ErrorKind kind, bool open) {
+  switch (kind) {
     case ErrorKind::kNotMemfd:
     case ErrorKind::kNotReadWrite:
     case ErrorKind::kNotSealed:
@@ -76,56 +68,66 @@ OM_uint32 Fail(OM_uint32* minor, const absl::Status& status,
     case ErrorKind::kMalformed:
     case ErrorKind::kAuthenticationFailed:
     case ErrorKind::kMessageTruncated:
-      code = GSSX_HANDOFF_E_BAD_TOKEN;
-      break;
-    case ErrorKind::kAlreadyConsumed:
-      return Set(minor, GSS_S_NO_CONTEXT, GSSX_HANDOFF_E_ALREADY_IMPORTED);
+      return GSSX_HANDOFF_E_BAD_TOKEN;
     case ErrorKind::kTooManyFds:
-      code = GSSX_HANDOFF_E_TOO_MANY_FDS;
-      break;
+      return GSSX_HANDOFF_E_TOO_MANY_FDS;
     case ErrorKind::kControlTruncated:
-      code = GSSX_HANDOFF_E_OUT_OF_FDS;
-      break;
+      return GSSX_HANDOFF_E_OUT_OF_FDS;
     case ErrorKind::kPeerClosed:
-      code = GSSX_HANDOFF_E_PEER_CLOSED;
-      break;
+      return GSSX_HANDOFF_E_PEER_CLOSED;
     case ErrorKind::kPeerNotAllowed:
-      code = GSSX_HANDOFF_E_PEER_NOT_ALLOWED;
-      break;
+      return GSSX_HANDOFF_E_PEER_NOT_ALLOWED;
     case ErrorKind::kRefusedByPeer:
-      code = GSSX_HANDOFF_E_REFUSED_BY_PEER;
-      break;
+      return GSSX_HANDOFF_E_REFUSED_BY_PEER;
     case ErrorKind::kRejectedByPeer:
-      code = GSSX_HANDOFF_E_REJECTED_BY_PEER;
-      break;
+      return GSSX_HANDOFF_E_REJECTED_BY_PEER;
     case ErrorKind::kTimeout:
-      code = GSSX_HANDOFF_E_TIMEOUT;
-      break;
-    case ErrorKind::kOs:
-      if (err == EINTR) {
-        code = GSSX_HANDOFF_E_INTERRUPTED;
-      } else {
-        code = GSSX_HANDOFF_E_OS;
-        errno = err;
-      }
-      break;
+      return GSSX_HANDOFF_E_TIMEOUT;
     case ErrorKind::kBadArgument:
-      code = open ? GSSX_HANDOFF_E_NOT_SEQPACKET : GSSX_HANDOFF_E_BAD_ARGUMENT;
-      break;
+      return open ? GSSX_HANDOFF_E_NOT_SEQPACKET : GSSX_HANDOFF_E_BAD_ARGUMENT;
     case ErrorKind::kUnsupported:
-      code = GSSX_HANDOFF_E_UNSUPPORTED;
-      break;
-    case ErrorKind::kNone:
-      // The bridge's own refusal of a context (not established Kerberos
-      // 5, required flags missing); our cancel.
-      if (status.code() == absl::StatusCode::kInvalidArgument) {
-        code = GSSX_HANDOFF_E_CONTEXT_REFUSED;
-      } else if (status.code() == absl::StatusCode::kCancelled) {
-        code = GSSX_HANDOFF_E_CANCELLED;
-      }
-      break;
+      return GSSX_HANDOFF_E_UNSUPPORTED;
+    default:
+      return GSSX_HANDOFF_E_INTERNAL;
   }
-  return Set(minor, GSS_S_FAILURE, code);
+}
+
+// The library's one place for status → (major, minor) — the bridge's
+// convention (bridge.h "Errors") in C: MIT's own codes for an MIT
+// failure, else GSS_S_FAILURE (GSS_S_NO_CONTEXT for an imported token)
+// with a GSSX_HANDOFF_E_* minor. `open`: errors of a channel open, where a
+// bad argument from the transport means a bad socket.
+OM_uint32 Fail(OM_uint32* minor, const absl::Status& status,
+               bool open = false) {
+  if (std::optional<gssx::krb5::MitCodes> mit =
+          gssx::krb5::MitCodesOf(status)) {
+    *minor = mit->minor;
+    return mit->major != GSS_S_COMPLETE ? mit->major : GSS_S_FAILURE;
+  }
+  const ErrorKind kind = gssx::transport::KindOf(status);
+  const int err = gssx::transport::ErrnoOf(status);
+  if (kind == ErrorKind::kAlreadyConsumed) {
+    return Set(minor, GSS_S_NO_CONTEXT, GSSX_HANDOFF_E_ALREADY_IMPORTED);
+  }
+  if (kind == ErrorKind::kOs) {
+    if (err == EINTR) {
+      return Set(minor, GSS_S_FAILURE, GSSX_HANDOFF_E_INTERRUPTED);
+    }
+    errno = err;
+    return Set(minor, GSS_S_FAILURE, GSSX_HANDOFF_E_OS);
+  }
+  if (kind == ErrorKind::kNone) {
+    // The bridge's own refusal of a context (not established Kerberos 5,
+    // required flags missing); our cancel.
+    OM_uint32 code = GSSX_HANDOFF_E_INTERNAL;
+    if (gssx::krb5::IsContextRefused(status)) {
+      code = GSSX_HANDOFF_E_CONTEXT_REFUSED;
+    } else if (status.code() == absl::StatusCode::kCancelled) {
+      code = GSSX_HANDOFF_E_CANCELLED;
+    }
+    return Set(minor, GSS_S_FAILURE, code);
+  }
+  return Set(minor, GSS_S_FAILURE, MinorOfKind(kind, open));
 }
 
 absl::Time DeadlineAfter(int timeout_ms) {
@@ -179,10 +181,41 @@ OM_uint32 Conclude(OM_uint32* minor,
   return Fail(minor, d.status());
 }
 
-void FreePending(gssx_handoff_pending_t* pending) {
+// The arguments of finish / cancel. GSS_S_COMPLETE: usable.
+OM_uint32 CheckPendingArgs(OM_uint32* minor, gssx_handoff_pending_t* pending,
+                           gss_ctx_id_t* ctx) {
+  if (ctx == nullptr || pending == nullptr) {
+    return Set(minor, GSS_S_CALL_INACCESSIBLE_WRITE,
+               GSSX_HANDOFF_E_BAD_ARGUMENT);
+  }
+  if (*pending == nullptr) {
+    return Set(minor, GSS_S_CALL_INACCESSIBLE_READ,
+               GSSX_HANDOFF_E_BAD_ARGUMENT);
+  }
+  if (*ctx != GSS_C_NO_CONTEXT) return BadArgument(minor);
+  return GSS_S_COMPLETE;
+}
+
+// Ends a pending handoff whose outcome is known: the context back in
+// *ctx if it came back, the pending handle freed.
+OM_uint32 Finish(OM_uint32* minor, gssx_handoff_pending_t* pending,
+                 const absl::StatusOr<gssx::transport::Delivery>& outcome,
+                 gss_ctx_id_t* ctx) {
+  OM_uint32 major = Conclude(minor, outcome, (*pending)->back, ctx);
   --(*pending)->chan->pending;
   delete *pending;
   *pending = nullptr;
+  return major;
+}
+
+// What has arrived for `p`, without waiting: its outcome, or nullopt.
+std::optional<absl::StatusOr<gssx::transport::Delivery>> Poll(
+    gssx_handoff_pending_s* p) {
+  absl::StatusOr<std::optional<gssx::transport::Delivery>> checked =
+      p->delivery->Check(p->chan->channel);
+  if (!checked.ok()) return checked.status();
+  if (!checked->has_value()) return std::nullopt;
+  return **checked;
 }
 
 }  // namespace
@@ -402,32 +435,17 @@ OM_uint32 gssx_handoff_finish(OM_uint32* minor,
                               gss_ctx_id_t* ctx) {
   if (minor == nullptr) return GSS_S_CALL_INACCESSIBLE_WRITE;
   *minor = 0;
-  if (ctx == nullptr || pending == nullptr) {
-    return Set(minor, GSS_S_CALL_INACCESSIBLE_WRITE,
-               GSSX_HANDOFF_E_BAD_ARGUMENT);
+  if (OM_uint32 bad = CheckPendingArgs(minor, pending, ctx);
+      bad != GSS_S_COMPLETE) {
+    return bad;
   }
-  if (*pending == nullptr) {
-    return Set(minor, GSS_S_CALL_INACCESSIBLE_READ,
-               GSSX_HANDOFF_E_BAD_ARGUMENT);
-  }
-  if (*ctx != GSS_C_NO_CONTEXT) return BadArgument(minor);
   gssx_handoff_pending_s* p = *pending;
-  absl::StatusOr<std::optional<gssx::transport::Delivery>> checked =
-      p->delivery->Check(p->chan->channel);
-  absl::StatusOr<gssx::transport::Delivery> outcome;
-  if (checked.ok() && checked->has_value()) {
-    outcome = **checked;
-  } else if (checked.ok()) {
-    if (absl::Now() < p->deadline) {
-      return Set(minor, GSS_S_CONTINUE_NEEDED, 0);
-    }
+  std::optional<absl::StatusOr<gssx::transport::Delivery>> outcome = Poll(p);
+  if (!outcome.has_value()) {
+    if (absl::Now() < p->deadline) return Set(minor, GSS_S_CONTINUE_NEEDED, 0);
     outcome = p->delivery->Abandon(TimedOut("timed out waiting for the ack"));
-  } else {
-    outcome = checked.status();
   }
-  OM_uint32 major = Conclude(minor, outcome, p->back, ctx);
-  FreePending(pending);
-  return major;
+  return Finish(minor, pending, *outcome, ctx);
 }
 
 OM_uint32 gssx_handoff_cancel(OM_uint32* minor,
@@ -435,21 +453,13 @@ OM_uint32 gssx_handoff_cancel(OM_uint32* minor,
                               gss_ctx_id_t* ctx) {
   if (minor == nullptr) return GSS_S_CALL_INACCESSIBLE_WRITE;
   *minor = 0;
-  if (ctx == nullptr || pending == nullptr) {
-    return Set(minor, GSS_S_CALL_INACCESSIBLE_WRITE,
-               GSSX_HANDOFF_E_BAD_ARGUMENT);
+  if (OM_uint32 bad = CheckPendingArgs(minor, pending, ctx);
+      bad != GSS_S_COMPLETE) {
+    return bad;
   }
-  if (*pending == nullptr) {
-    return Set(minor, GSS_S_CALL_INACCESSIBLE_READ,
-               GSSX_HANDOFF_E_BAD_ARGUMENT);
-  }
-  if (*ctx != GSS_C_NO_CONTEXT) return BadArgument(minor);
-  gssx_handoff_pending_s* p = *pending;
-  OM_uint32 major =
-      Conclude(minor, p->delivery->Abandon(absl::CancelledError("cancelled")),
-               p->back, ctx);
-  FreePending(pending);
-  return major;
+  return Finish(minor, pending,
+                (*pending)->delivery->Abandon(absl::CancelledError("cancelled")),
+                ctx);
 }
 
 OM_uint32 gssx_handoff_send(OM_uint32* minor, gssx_chan_t chan,
@@ -459,25 +469,16 @@ OM_uint32 gssx_handoff_send(OM_uint32* minor, gssx_chan_t chan,
   OM_uint32 major =
       gssx_handoff_start(minor, chan, ctx, fds, nfds, timeout_ms, &p);
   if (major != GSS_S_COMPLETE) return major;
-  for (;;) {
-    absl::StatusOr<std::optional<gssx::transport::Delivery>> checked =
-        p->delivery->Check(chan->channel);
-    absl::StatusOr<gssx::transport::Delivery> outcome;
-    if (!checked.ok()) {
-      outcome = checked.status();
-    } else if (checked->has_value()) {
-      outcome = **checked;
-    } else {
-      absl::Status waited = WaitReadable(chan->channel.fd(), p->deadline,
-                                         "wait for the ack");
-      if (waited.ok()) continue;
-      if (gssx::transport::ErrnoOf(waited) == EINTR) waited = Interrupted();
-      outcome = p->delivery->Abandon(waited);
-    }
-    major = Conclude(minor, outcome, p->back, ctx);
-    FreePending(&p);
-    return major;
+  std::optional<absl::StatusOr<gssx::transport::Delivery>> outcome;
+  while (!(outcome = Poll(p)).has_value()) {
+    absl::Status waited =
+        WaitReadable(chan->channel.fd(), p->deadline, "wait for the ack");
+    if (waited.ok()) continue;
+    if (gssx::transport::ErrnoOf(waited) == EINTR) waited = Interrupted();
+    outcome = p->delivery->Abandon(waited);
+    break;
   }
+  return Finish(minor, &p, *outcome, ctx);
 }
 
 OM_uint32 gssx_handoff_receive(OM_uint32* minor, gssx_chan_t chan,

@@ -6,7 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
-namespace gssx::noise::test_internal {
+namespace gssx::testing {
 namespace {
 
 constexpr int kMaxDepth = 64;
@@ -202,4 +202,4 @@ absl::StatusOr<JsonValue> ParseJson(absl::string_view text) {
   return Parser(text).ParseDocument();
 }
 
-}  // namespace gssx::noise::test_internal
+}  // namespace gssx::testing

@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace gssx::noise::test_internal {
+namespace gssx::testing {
 
 struct JsonValue {
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -41,6 +41,6 @@ struct JsonValue {
 // InvalidArgument with the byte offset for malformed input.
 absl::StatusOr<JsonValue> ParseJson(absl::string_view text);
 
-}  // namespace gssx::noise::test_internal
+}  // namespace gssx::testing
 
 #endif  // GSSX_NOISE_TESTING_TEST_JSON_H_

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/privsep.h"
+#include "examples/servers/privsep.h"
 
 #include <dirent.h>
 #include <grp.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/cli.h"
+#include "examples/common/cli.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/krb5_server.h"
+#include "examples/servers/krb5_server.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "examples/frame.h"
-#include "examples/server_util.h"
+#include "examples/common/frame.h"
+#include "examples/servers/server_util.h"
 #include "gssx/krb5/bridge.h"
 #include "gssx/krb5/mit_context.h"
 #include "gssx/krb5/mit_handshake.h"

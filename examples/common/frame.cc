@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/frame.h"
+#include "examples/common/frame.h"
 
 #include <poll.h>
 #include <sys/socket.h>

@@ -17,7 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "examples/client.h"
+#include "examples/clients/client.h"
 #include "examples/testing/server_process.h"
 #include "examples/testing/test_keys.h"
 #include "gmock/gmock.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/handshakes.h"
+#include "examples/servers/handshakes.h"
 
 #include <sys/socket.h>
 
@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "examples/serve.h"
+#include "examples/servers/serve.h"
 #include "gssx/status.h"
 
 namespace gssx::examples {

@@ -16,7 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "examples/krb5_client.h"
+#include "examples/clients/krb5_client.h"
 #include "examples/testing/server_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

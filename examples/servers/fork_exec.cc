@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/fork_exec.h"
+#include "examples/servers/fork_exec.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -18,10 +18,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "examples/handshakes.h"
-#include "examples/privsep.h"
-#include "examples/serve.h"
-#include "examples/server_util.h"
+#include "examples/servers/handshakes.h"
+#include "examples/servers/privsep.h"
+#include "examples/servers/serve.h"
+#include "examples/servers/server_util.h"
 #include "gssx/context.h"
 #include "gssx/credentials.h"
 #include "gssx/handoff.h"

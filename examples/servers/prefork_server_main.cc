@@ -14,8 +14,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "examples/cli.h"
-#include "examples/prefork.h"
+#include "examples/common/cli.h"
+#include "examples/servers/prefork.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",
           "HOST:PORT (PORT 0: any free port, printed) or unix:PATH");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/client.h"
+#include "examples/clients/client.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,8 +15,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "examples/frame.h"
-#include "examples/server_util.h"
+#include "examples/common/frame.h"
+#include "examples/servers/server_util.h"
 #include "gssx/context.h"
 #include "transport/unique_fd.h"
 

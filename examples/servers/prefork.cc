@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/prefork.h"
+#include "examples/servers/prefork.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -19,9 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "examples/handshakes.h"
-#include "examples/serve.h"
-#include "examples/server_util.h"
+#include "examples/servers/handshakes.h"
+#include "examples/servers/serve.h"
+#include "examples/servers/server_util.h"
 #include "gssx/context.h"
 #include "gssx/credentials.h"
 #include "gssx/handoff.h"

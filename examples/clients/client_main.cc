@@ -9,8 +9,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "examples/cli.h"
-#include "examples/client.h"
+#include "examples/common/cli.h"
+#include "examples/clients/client.h"
 #include "gssx/credentials.h"
 #include "gssx/status.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/server_util.h"
+#include "examples/servers/server_util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>

@@ -46,7 +46,7 @@
 
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "examples/serve.h"
+#include "examples/servers/serve.h"
 #include "gssx/context.h"
 #include "gssx/credentials.h"
 #include "transport/unique_fd.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/serve.h"
+#include "examples/servers/serve.h"
 
 #include <cstdint>
 #include <string>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "examples/frame.h"
+#include "examples/common/frame.h"
 
 namespace gssx::examples {
 

@@ -9,8 +9,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_join.h"
-#include "examples/cli.h"
-#include "examples/krb5_client.h"
+#include "examples/common/cli.h"
+#include "examples/clients/krb5_client.h"
 #include "transport/errors.h"
 
 ABSL_FLAG(std::string, connect, "", "server address: HOST:PORT or unix:PATH");

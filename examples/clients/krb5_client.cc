@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "examples/krb5_client.h"
+#include "examples/clients/krb5_client.h"
 
 #include <string>
 #include <vector>
@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "examples/frame.h"
-#include "examples/server_util.h"
+#include "examples/common/frame.h"
+#include "examples/servers/server_util.h"
 #include "gssx/krb5/mit_context.h"
 #include "gssx/krb5/mit_handshake.h"
 

@@ -26,9 +26,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "examples/cli.h"
-#include "examples/fork_exec.h"
-#include "examples/server_util.h"
+#include "examples/common/cli.h"
+#include "examples/servers/fork_exec.h"
+#include "examples/servers/server_util.h"
 #include "gssx/status.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:0",

@@ -26,6 +26,7 @@
 #include "examples/common/cli.h"
 #include "examples/clients/client.h"
 #include "examples/servers/prefork.h"
+#include "examples/servers/worker_pool.h"
 #include "examples/servers/server_util.h"
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
@@ -126,7 +127,7 @@ int Main() {
   std::string line = ReadLine(stats_pipe[0]);
   int status = 0;
   ::waitpid(master, &status, 0);
-  PreforkStats st;
+  ServerStats st;
   const bool have_stats = StatsFromLine(line, &st);
   (void)!std::system(absl::StrCat("rm -rf '", d, "'").c_str());
 

@@ -74,6 +74,7 @@
 #include "examples/common/cli.h"
 #include "examples/clients/client.h"
 #include "examples/servers/prefork.h"
+#include "examples/servers/worker_pool.h"
 #include "examples/servers/server_util.h"
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
@@ -230,7 +231,7 @@ class Bench {
     const double machine_s = MachineBusySeconds() - machine0;
     const double all_wall = absl::ToDoubleSeconds(absl::Now() - start);
     out.others = std::max(0.0, (machine_s - server_cpu_s - client_cpu_s) / all_wall);
-    PreforkStats st;
+    ServerStats st;
     if (StatsFromLine(line, &st)) {
       out.server_failures = st.failures;
     } else {

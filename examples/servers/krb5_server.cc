@@ -1,23 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "examples/servers/krb5_server.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "examples/common/frame.h"
 #include "examples/servers/server_util.h"
+#include "examples/servers/worker_pool.h"
 #include "gssx/krb5/bridge.h"
 #include "gssx/krb5/mit_context.h"
 #include "gssx/krb5/mit_handshake.h"
@@ -33,14 +30,6 @@ using transport::UniqueFd;
 
 constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
 constexpr absl::Duration kRequestTimeout = absl::Seconds(30);
-
-// A status for a log line: its message and, for transport errors, the
-// kind's stable name (not the raw payload bytes ToString() would print).
-std::string Describe(const absl::Status& s) {
-  transport::ErrorKind kind = transport::KindOf(s);
-  if (kind == transport::ErrorKind::kNone) return std::string(s.message());
-  return absl::StrCat(s.message(), " (", transport::ErrorKindName(kind), ")");
-}
 
 std::string Text(const std::vector<uint8_t>& b) {
   return std::string(b.begin(), b.end());
@@ -66,124 +55,81 @@ absl::StatusOr<MitContext> Authenticate(int client, std::string* principal) {
   return acceptor.TakeContext();
 }
 
-// A worker's part for one client: answer wrapped requests until the client
-// closes. OK at a clean end of stream.
-absl::Status Serve(MitContext& ctx, int client) {
-  for (;;) {
-    absl::StatusOr<std::vector<uint8_t>> wrapped = ReadFrame(client, kRequestTimeout);
-    if (absl::IsNotFound(wrapped.status())) return absl::OkStatus();
-    if (!wrapped.ok()) return wrapped.status();
-    absl::StatusOr<std::vector<uint8_t>> request = ctx.Unwrap(*wrapped);
-    if (!request.ok()) return request.status();
-    absl::StatusOr<std::vector<uint8_t>> reply = ctx.Wrap(
-        Bytes(absl::StrCat("worker ", ::getpid(), ": re: ", Text(*request))));
-    if (!reply.ok()) return reply.status();
-    if (absl::Status s = WriteFrame(client, *reply); !s.ok()) return s;
+// MIT contexts through the pool (worker_pool.h).
+struct MitHandoff {
+  using Context = MitContext;
+  static bool Held(const Context& ctx) { return ctx.valid(); }
+  static absl::Status Send(transport::Channel& channel, Context& ctx, int fd,
+                           const transport::DeliverOptions& options) {
+    const int extra[] = {fd};
+    return krb5::HandOffMitContext(channel, ctx, extra, options).status();
   }
-}
-
-// The worker process: receive (context + client socket), serve, report
-// "free" on `done`, until the master closes the channel.
-int WorkerMain(UniqueFd socket, UniqueFd done, bool verbose) {
-  ::signal(SIGTERM, SIG_DFL);  // the master stops workers by closing channels
-  ::signal(SIGCHLD, SIG_DFL);
-  ::signal(SIGUSR1, SIG_DFL);
-  ::signal(SIGINT, SIG_IGN);   // Ctrl-C reaches the master, which says so
-  absl::StatusOr<transport::Channel> ch = transport::Channel::Open(std::move(socket));
-  if (!ch.ok()) {
-    Log("worker", transport::StatusText(ch.status()));
-    return 1;
-  }
-  for (;;) {
+  static absl::StatusOr<PoolJob<Context>> Receive(transport::Channel& channel,
+                                                  absl::Duration timeout) {
     krb5::ReceiveMitContextOptions options;
     options.max_extra_fds = 1;
-    absl::StatusOr<krb5::ReceivedMitContext> r = krb5::ReceiveMitContext(*ch, options);
-    if (transport::IsError(r.status(), transport::ErrorKind::kPeerClosed)) return 0;
-    if (transport::IsError(r.status(), transport::ErrorKind::kOs)) {
-      // The channel itself failed: nothing more will come through it.
-      Log("worker", absl::StrCat("channel: ", transport::StatusText(r.status())));
-      return 1;
-    }
-    const char free_byte = 'f';
-    if (!r.ok()) {
-      // One handoff refused (answered with a negative ack: the master
-      // reclaims it); the channel is fine.
-      Log("worker", absl::StrCat("handoff refused: ", transport::StatusText(r.status())));
-      if (::write(done.get(), &free_byte, 1) != 1) return 1;
-      continue;
-    }
+    options.timeout = timeout;
+    absl::StatusOr<krb5::ReceivedMitContext> r = krb5::ReceiveMitContext(channel, options);
+    if (!r.ok()) return r.status();
     if (r->fds.size() != 1) {
       // The master always sends the client socket: a handoff without it
       // has nobody to serve. (It was imported; the context dies here.)
-      Log("worker", "handoff without a client socket: dropped");
-      if (::write(done.get(), &free_byte, 1) != 1) return 1;
-      continue;
+      return absl::InvalidArgumentError("a handoff without its client socket");
     }
-    if (verbose) Log("worker", "imported a context with its client");
-    absl::Status served = Serve(r->context, r->fds[0].get());
-    if (!served.ok()) Log("worker", absl::StrCat("client: ", transport::StatusText(served)));
-    r->fds.clear();
-    if (::write(done.get(), &free_byte, 1) != 1) return 1;
+    return PoolJob<Context>{std::move(r->context), std::move(r->fds[0])};
   }
-}
-
-struct Worker {
-  pid_t pid = -1;
-  transport::Channel* channel = nullptr;  // owned by `channels`
-  UniqueFd done;                          // read end: a byte per free
-  bool idle = true;
-  bool alive = true;
 };
+
+// The worker's main for one client: answer wrapped requests until the
+// client closes (true), or until SIGTERM (false: the pool hands the client
+// back).
+bool Serve(MitContext& ctx, int client, int stop) {
+  absl::Status s;
+  for (;;) {
+    struct pollfd p[2] = {{client, POLLIN, 0}, {stop, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      s = absl::ErrnoToStatus(errno, "poll");
+      break;
+    }
+    if (p[1].revents & POLLIN) return false;
+    absl::StatusOr<std::vector<uint8_t>> wrapped = ReadFrame(client, kRequestTimeout);
+    if (absl::IsNotFound(wrapped.status())) return true;  // a clean end
+    absl::StatusOr<std::vector<uint8_t>> request =
+        wrapped.ok() ? ctx.Unwrap(*wrapped) : wrapped.status();
+    absl::StatusOr<std::vector<uint8_t>> reply =
+        request.ok() ? ctx.Wrap(Bytes(absl::StrCat("worker ", ::getpid(), ": re: ",
+                                                   Text(*request))))
+                     : request.status();
+    s = reply.ok() ? WriteFrame(client, *reply) : reply.status();
+    if (!s.ok()) break;
+  }
+  Log("worker", absl::StrCat("client: ", transport::StatusText(s)));
+  return true;
+}
 
 class Master {
  public:
   Master(const Krb5ServerOptions& options, UniqueFd listener, int signals)
-      : options_(options), listener_(std::move(listener)), signals_(signals) {}
+      : options_(options),
+        listener_(std::move(listener)),
+        signals_(signals),
+        pool_(PoolOptions{options.workers, options.verbose,
+                          [this] { listener_.Reset(); }},
+              Serve) {}
 
-  absl::Status StartWorkers() {
-    for (int i = 0; i < options_.workers; ++i) {
-      absl::StatusOr<std::pair<UniqueFd, UniqueFd>> ends = transport::MakeSocketPair();
-      if (!ends.ok()) return ends.status();
-      int p[2];
-      if (::pipe2(p, O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
-      UniqueFd done_r(p[0]), done_w(p[1]);
-      pid_t pid = ::fork();
-      if (pid < 0) return absl::ErrnoToStatus(errno, "fork");
-      if (pid == 0) {
-        // Keep only this worker's ends.
-        listener_.Reset();
-        channels_.clear();
-        workers_.clear();
-        ends->first.Reset();
-        done_r.Reset();
-        (void)InstallSignalPipe({});  // closes the master's signal pipe here
-        ::_exit(WorkerMain(std::move(ends->second), std::move(done_w),
-                           options_.verbose));
-      }
-      ends->second.Reset();
-      done_w.Reset();
-      absl::StatusOr<transport::Channel> ch =
-          transport::Channel::Open(std::move(ends->first));
-      if (!ch.ok()) return ch.status();
-      channels_.push_back(std::make_unique<transport::Channel>(std::move(*ch)));
-      Worker w;
-      w.pid = pid;
-      w.channel = channels_.back().get();
-      w.done = std::move(done_r);
-      workers_.push_back(std::move(w));
-    }
-    return absl::OkStatus();
-  }
+  absl::Status StartWorkers() { return pool_.Start(); }
 
   int Run() {
     for (;;) {
+      pool_.Dispatch();
       std::vector<pollfd> fds;
       fds.push_back({signals_, POLLIN, 0});
-      for (Worker& w : workers_) fds.push_back({w.alive ? w.done.get() : -1, POLLIN, 0});
+      pool_.AppendPollFds(&fds);
       // Accept only while a worker is free: the backlog holds the rest.
-      const bool can_accept = IdleWorker() != nullptr;
+      const bool can_accept = pool_.queued() == 0 && pool_.HasIdle();
       fds.push_back({can_accept ? listener_.get() : -1, POLLIN, 0});
-      if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (::poll(fds.data(), fds.size(), pool_.PollTimeoutMs(-1)) < 0) {
         if (errno == EINTR) continue;
         Log("master", absl::StrCat("poll: ", std::strerror(errno)));
         return Stop(1);
@@ -191,147 +137,47 @@ class Master {
       if (fds[0].revents & POLLIN) {
         for (int sig : ReadSignals(signals_)) {
           if (sig == SIGTERM || sig == SIGINT) return Stop(0);
-          if (sig == SIGCHLD) Reap();
-          if (sig == SIGUSR1) {
-            drill_ = true;
-            Log("master", "drill armed: the next handoff's worker dies mid-way");
-          }
+          pool_.HandleSignal(sig);
         }
       }
-      for (size_t i = 0; i < workers_.size(); ++i) {
-        if (fds[1 + i].revents) ReadDone(workers_[i]);
-      }
+      pool_.HandleEvents(absl::MakeConstSpan(fds).subspan(1, fds.size() - 2));
       if (fds.back().revents & POLLIN) AcceptOne();
-      if (std::none_of(workers_.begin(), workers_.end(),
-                       [](const Worker& w) { return w.alive; })) {
-        Log("master", "no worker left");
-        return Stop(1);
-      }
     }
   }
 
  private:
-  Worker* IdleWorker() {
-    for (Worker& w : workers_) {
-      if (w.alive && w.idle) return &w;
-    }
-    return nullptr;
-  }
-
-  void ReadDone(Worker& w) {
-    char buf[64];
-    ssize_t n = ::read(w.done.get(), buf, sizeof buf);
-    if (n > 0) {
-      w.idle = true;
-    } else if (n == 0) {
-      MarkDead(w, "its pipe closed");
-    }
-  }
-
-  void MarkDead(Worker& w, const std::string& why) {
-    if (!w.alive) return;
-    w.alive = false;
-    ++worker_deaths_;
-    Log("master", absl::StrCat("worker ", w.pid, " gone (", why, ")"));
-  }
-
-  void Reap() {
-    int status = 0;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      for (Worker& w : workers_) {
-        if (w.pid == pid) {
-          MarkDead(w, "exited");
-          w.pid = -1;
-        }
-      }
-    }
-  }
-
+  // Authenticates one client (blocking: one at a time) and queues it for
+  // the pool.
   void AcceptOne() {
     UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!client.valid()) return;  // EAGAIN, ECONNABORTED, EMFILE: try later
-    ++connections_;
     std::string principal;
     absl::StatusOr<MitContext> ctx = Authenticate(client.get(), &principal);
     if (!ctx.ok()) {
-      Log("master", absl::StrCat("authentication failed: ", transport::StatusText(ctx.status())));
-      ++dropped_;
+      Log("master", absl::StrCat("authentication failed: ",
+                                 transport::StatusText(ctx.status())));
+      ++pool_.stats().failures;
       return;
     }
+    ++pool_.stats().connections;
     if (options_.verbose) Log("master", absl::StrCat("authenticated ", principal));
-    const int extra[] = {client.get()};
-    while (Worker* w = IdleWorker()) {
-      krb5::HandOffOptions handoff;
-      if (drill_) {
-        // Fault drill (SIGUSR1): the worker dies mid-handoff. Stopped
-        // first, so it cannot import; killed once the message is on its
-        // way. The master must reclaim the context and pass the client on.
-        drill_ = false;
-        const pid_t victim = w->pid;
-        Log("master", absl::StrCat("drill: killing worker ", victim,
-                                   " in the middle of a handoff"));
-        ::kill(victim, SIGSTOP);
-        handoff.after_send = [victim] { ::kill(victim, SIGKILL); };
-      }
-      absl::StatusOr<krb5::Delivery> d =
-          krb5::HandOffMitContext(*w->channel, *ctx, extra, handoff);
-      if (d.ok()) {
-        ++handoffs_;
-        w->idle = false;
-        return;  // `client` closes here: the worker has its own copy
-      }
-      if (!ctx->valid()) {
-        // Exported and not brought back: MIT could not re-import it, or
-        // the reclaim failed (then the worker may still import it and
-        // serve the client; we cannot tell). Either way, not ours.
-        Log("master", absl::StrCat("context not recovered: ", Describe(d.status())));
-        ++dropped_;
-        if (transport::KindOf(d.status()) != transport::ErrorKind::kNone) {
-          w->idle = false;  // the reclaim failed: the worker may have it
-        }
-        return;
-      }
-      ++reclaims_;
-      Log("master", absl::StrCat("worker ", w->pid, " did not take the context (",
-                                 Describe(d.status()), "); reclaimed"));
-      if (transport::IsError(d.status(), transport::ErrorKind::kRejectedByPeer) ||
-          transport::IsError(d.status(), transport::ErrorKind::kTimeout)) {
-        // The worker got the message (and refused it, or is slow to
-        // answer): it says when it is free again.
-        w->idle = false;
-      } else {
-        // Closed, or the send itself failed: the channel is not usable.
-        MarkDead(*w, Describe(d.status()));
-      }
-    }
-    Log("master", "no idle worker for an authenticated client: dropped");
-    ++dropped_;
+    pool_.Submit({std::move(*ctx), std::move(client)});
   }
 
   int Stop(int code) {
-    channels_.clear();  // workers see the channel close and exit
-    for (Worker& w : workers_) {
-      if (w.pid > 0) ::waitpid(w.pid, nullptr, 0);
-    }
-    WriteLine(options_.stats_fd,
-              absl::StrCat("connections=", connections_, " handoffs=", handoffs_,
-                           " reclaims=", reclaims_, " dropped=", dropped_,
-                           " worker_deaths=", worker_deaths_));
-    Log("master", absl::StrCat("stopped: ", connections_, " connections, ",
-                               handoffs_, " handoffs, ", reclaims_, " reclaims, ",
-                               dropped_, " dropped"));
+    pool_.Stop();
+    const ServerStats& s = pool_.stats();
+    WriteLine(options_.stats_fd, StatsToLine(s));
+    Log("master", absl::StrCat("stopped: ", s.connections, " connections, ",
+                               s.handoffs, " handoffs, ", s.reclaims, " reclaims, ",
+                               s.failures, " failures"));
     return code;
   }
 
   Krb5ServerOptions options_;
   UniqueFd listener_;
   int signals_;
-  std::vector<std::unique_ptr<transport::Channel>> channels_;
-  std::vector<Worker> workers_;
-  int connections_ = 0, handoffs_ = 0, reclaims_ = 0, dropped_ = 0,
-      worker_deaths_ = 0;
-  bool drill_ = false;  // SIGUSR1: kill the next handoff's worker mid-way
+  WorkerPool<MitHandoff> pool_;
 };
 
 }  // namespace

@@ -14,17 +14,17 @@
 //   then, repeatedly, client → server a wrapped request, server → client
 //   the wrapped reply "worker <pid>: re: <request>".
 //
-// SIGUSR1 arms a fault drill: the worker chosen for the next handoff is
-// stopped, then SIGKILLed once the message is sent; the master reclaims the
-// context through the latch and hands the client to another worker.
+// The workers are the pre-fork worker pool (worker_pool.h), shared with
+// the gssx pre-fork server (prefork.h): its signals (SIGUSR1 fault drill:
+// the next handoff's worker is killed mid-way, the master reclaims the
+// context through the latch and hands the client to another worker;
+// SIGUSR2: a busy worker hands its client back), its failure policy (a
+// worker is replaced only when it died; a refused or unanswered handoff
+// goes to the next idle worker) and its statistics line.
 //
 // The master authenticates one client at a time (a client has 10 s to
-// send each handshake token). Workers serve one client at a time and tell the master when they are
-// free again (a byte on a pipe); the master accepts only while a worker is
-// idle, so the kernel's backlog queues the rest. A handoff that fails
-// (worker died, rejected the token) brings the context back through the
-// latch; the master tries the next idle worker, and drops the connection
-// only when none is left.
+// send each handshake token) and accepts only while a worker is idle, so
+// the kernel's backlog queues the rest.
 //
 // Links MIT's GSS-API and gssx's transport only (never libgssx.so).
 #ifndef GSSX_EXAMPLES_KRB5_SERVER_H_
@@ -37,9 +37,8 @@ namespace gssx::examples {
 struct Krb5ServerOptions {
   std::string listen = "127.0.0.1:0";
   int workers = 2;
-  // For harnesses: the bound port is written to port_fd; at exit one line
-  // "connections=N handoffs=N reclaims=N dropped=N worker_deaths=N" to
-  // stats_fd.
+  // For harnesses: the bound port is written to port_fd; at exit the
+  // statistics line (StatsToLine, worker_pool.h) to stats_fd.
   int port_fd = -1;
   int stats_fd = -1;
   bool verbose = false;

@@ -1,20 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 // The pre-fork server behind examples/prefork_server and the demo.
 //
-// The master listens (TCP on loopback, or a Unix path), pre-forks N
-// workers, each connected to it by a transport::Channel (plus a tiny
-// control socket on which an idle worker says "ready"). For each client it
-// accepts, the master runs the GSS handshake (framed tokens, frame.h) from
-// its poll loop, beside the other pending ones (handshakes.h: a client that
-// sends nothing holds up no one), sends one wrapped welcome message, and
-// hands the client socket and the
-// established context to an idle worker in one message
-// (gssx::HandOffContext). The worker serves wrapped request/response frames
-// whose sequence numbers continue from the master's. If a worker dies
-// before importing, the master reclaims the context and gives the
-// connection to another worker (the client notices nothing); dead workers
-// are replaced. A worker told to stop (SIGTERM) hands its connection back
-// to the master, which passes it on.
+// The master listens (TCP on loopback, or a Unix path) and pre-forks N
+// workers (the worker pool, worker_pool.h, shared with krb5_server.h). For
+// each client it accepts, the master runs the GSS handshake (framed
+// tokens, frame.h) from its poll loop, beside the other pending ones
+// (handshakes.h: a client that sends nothing holds up no one), sends one
+// wrapped welcome message, and hands the client socket and the established
+// context to an idle worker in one message (gssx::HandOffContext). The
+// worker serves wrapped request/response frames whose sequence numbers
+// continue from the master's. Failures follow the pool's policy: a context
+// that did not reach a worker is reclaimed and goes to the next idle one
+// (the client notices nothing); dead workers are replaced. A worker told
+// to stop (SIGTERM) hands its connection back to the master, which passes
+// it on.
 //
 // With workers = 0 there is no handoff at all: the master serves every
 // connection itself, multiplexed in its poll loop, with the same request
@@ -30,7 +29,6 @@
 #ifndef GSSX_EXAMPLES_PREFORK_H_
 #define GSSX_EXAMPLES_PREFORK_H_
 
-#include <cstdint>
 #include <string>
 
 namespace gssx::examples {
@@ -45,28 +43,14 @@ struct PreforkOptions {
   std::string trust;   // the clients it trusts
   // If >= 0: the bound TCP port (or 0 for unix) is written here as one line.
   int port_fd = -1;
-  // If >= 0: at exit, the statistics line (Stats::ToLine) is written here.
+  // If >= 0: at exit, the statistics line (StatsToLine, worker_pool.h) is
+  // written here.
   int stats_fd = -1;
   bool verbose = false;  // a log line per connection
 };
 
-struct PreforkStats {
-  int64_t connections = 0;  // accepted and authenticated
-  int64_t handoffs = 0;     // acknowledged by a worker
-  int64_t reclaims = 0;     // taken back from a worker that did not import
-  int64_t handbacks = 0;    // returned by a stopping worker, passed on
-  int64_t failures = 0;     // connections the server dropped
-  int64_t worker_deaths = 0;
-  double handoff_us_median = 0;
-  double handoff_us_p99 = 0;
-};
-
 // Runs the server until SIGTERM/SIGINT. Returns a process exit code.
 int RunPreforkServer(const PreforkOptions& options);
-
-// "connections=N handoffs=N ..." and back.
-std::string StatsToLine(const PreforkStats& s);
-bool StatsFromLine(const std::string& line, PreforkStats* s);
 
 }  // namespace gssx::examples
 

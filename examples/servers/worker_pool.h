@@ -121,6 +121,8 @@ struct PoolOptions {
   // Runs in each new worker right after fork: close what is the master's
   // (listener, pending connections). The pool drops its own state itself.
   std::function<void()> in_child;
+  // How long a handoff waits for the worker's ack before reclaiming.
+  absl::Duration ack_timeout = absl::Seconds(30);
 };
 
 namespace pool_internal {
@@ -191,6 +193,14 @@ class WorkerPool {
     return false;
   }
   ServerStats& stats() { return stats_; }
+  // The live workers' pids (logs, tests).
+  std::vector<pid_t> pids() const {
+    std::vector<pid_t> p;
+    for (const auto& w : workers_) {
+      if (w.pid > 0) p.push_back(w.pid);
+    }
+    return p;
+  }
 
   // Two pollfds per worker (control, channel); HandleEvents takes them
   // back in the same order.
@@ -258,6 +268,7 @@ class WorkerPool {
       if (w == nullptr) return;
       Job& job = queue_.front();
       transport::DeliverOptions opts;
+      opts.ack_timeout = options_.ack_timeout;
       const bool drill = drill_;
       if (drill) {
         // Stopped, so it cannot import; killed once the message is sent.
@@ -363,8 +374,11 @@ class WorkerPool {
     return nullptr;
   }
 
+  // Without waiting: what made the channel readable may be a late ack of
+  // a handoff already reclaimed (a worker that was slow, then refused it),
+  // not a hand-back; a hand-back's message is whole once poll shows it.
   void ReceiveHandBack(pool_internal::WorkerProcess& w) {
-    absl::StatusOr<Job> job = H::Receive(*w.channel, absl::Seconds(5));
+    absl::StatusOr<Job> job = H::Receive(*w.channel, absl::ZeroDuration());
     if (job.ok()) {
       ++stats_.handbacks;
       Log("master", absl::StrCat("worker ", w.pid,

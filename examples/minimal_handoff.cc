@@ -31,7 +31,7 @@
 #include "gssx/name.h"
 #include "gssx/status.h"
 #include "transport/channel.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "testing/run_program.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx {
 namespace {

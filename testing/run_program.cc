@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "testing/child.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::testing {
 namespace {

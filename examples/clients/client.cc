@@ -18,7 +18,7 @@
 #include "examples/common/frame.h"
 #include "examples/servers/server_util.h"
 #include "gssx/context.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {

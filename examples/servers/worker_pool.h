@@ -86,8 +86,8 @@
 #include "examples/servers/server_util.h"
 #include "transport/channel.h"
 #include "transport/deliver.h"
-#include "transport/errors.h"
-#include "transport/unique_fd.h"
+#include "transport/base/errors.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 

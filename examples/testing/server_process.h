@@ -44,7 +44,7 @@
 #include "absl/time/time.h"
 #include "testing/child.h"
 #include "testing/run_program.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples::testing {
 

@@ -23,7 +23,7 @@
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
 #include "transport/deliver.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx::examples {
 namespace {

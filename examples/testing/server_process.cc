@@ -96,6 +96,17 @@ void KillAndReap(const std::vector<pid_t>& pids) {
 
 }  // namespace
 
+pid_t ParentOf(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
+  int ppid = -1;
+  if (f.size() < 2 || !absl::SimpleAtoi(f[1], &ppid)) return -1;
+  return ppid;
+}
+
 std::string MakeTempDir(absl::string_view name) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string templ = absl::StrCat(tmp ? tmp : "/tmp", "/", name, "-XXXXXX");

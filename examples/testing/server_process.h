@@ -53,6 +53,10 @@ using ::gssx::testing::RunfilesPath;  // testing/run_program.h
 // A fresh directory under TEST_TMPDIR.
 std::string MakeTempDir(absl::string_view name);
 
+// The parent pid of `pid`, from /proc (-1 if gone): a worker's answer
+// names its pid, and the tests check it is the server's child.
+pid_t ParentOf(pid_t pid);
+
 struct ServerExit {
   int code = -1;           // exit code; 128+N if killed by signal N
   std::string stats_line;  // as the server wrote it

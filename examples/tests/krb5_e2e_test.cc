@@ -6,62 +6,33 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "examples/clients/krb5_client.h"
+#include "examples/testing/realm_test.h"
 #include "examples/testing/server_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/krb5/test_kdc.h"
 #include "testing/status_matchers.h"
 
 namespace gssx::examples {
 namespace {
 
-using ::gssx::examples::testing::RunfilesPath;
+using ::gssx::examples::testing::ParentOf;
+using ::gssx::examples::testing::RealmTest;
 using ::gssx::examples::testing::ServerExit;
 using ::gssx::examples::testing::ServerProcess;
-using ::gssx::testing::TestRealm;
 
-// The parent pid of `pid`, from /proc (-1 if gone).
-pid_t ParentOf(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
-  int ppid = -1;
-  if (f.size() < 2 || !absl::SimpleAtoi(f[1], &ppid)) return -1;
-  return ppid;
-}
-
-class Krb5EndToEndTest : public ::testing::Test {
+class Krb5EndToEndTest : public RealmTest {
  protected:
-  static void SetUpTestSuite() {
-    absl::StatusOr<std::unique_ptr<TestRealm>> realm = TestRealm::Create();
-    ASSERT_TRUE(realm.ok()) << realm.status();
-    realm_ = realm->release();
-  }
-  static void TearDownTestSuite() {
-    delete realm_;
-    realm_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(realm_, nullptr) << "no test realm"; }
-
   std::unique_ptr<ServerProcess> StartServer(int workers) {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(
-        RunfilesPath("examples/krb5_server"),
-        {"--listen=127.0.0.1:0", absl::StrCat("--workers=", workers)});
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? std::move(*s) : nullptr;
+    return RealmTest::StartServer(
+        "krb5_server", {"--listen=127.0.0.1:0", absl::StrCat("--workers=", workers)});
   }
 
   Krb5ClientOptions Client(const ServerProcess& server, int requests = 3) {
@@ -71,10 +42,7 @@ class Krb5EndToEndTest : public ::testing::Test {
     o.requests = requests;
     return o;
   }
-
-  static TestRealm* realm_;
 };
-TestRealm* Krb5EndToEndTest::realm_ = nullptr;
 
 TEST_F(Krb5EndToEndTest, WorkersAnswerWithTheMastersContexts) {
   std::unique_ptr<ServerProcess> server = StartServer(2);

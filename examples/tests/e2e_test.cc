@@ -31,11 +31,11 @@
 namespace gssx::examples {
 namespace {
 
-using ::gssx::examples::testing::MakeTempDir;
-using ::gssx::examples::testing::MakeTestKeys;
+using ::gssx::examples::testing::MakeTestClient;
 using ::gssx::examples::testing::RunfilesPath;
 using ::gssx::examples::testing::ServerExit;
 using ::gssx::examples::testing::ServerProcess;
+using ::gssx::examples::testing::TestClient;
 using ::gssx::examples::testing::TestKeys;
 using ::gssx::testing::ForkedChild;
 using ::gssx::testing::IsOkAndHolds;
@@ -78,22 +78,13 @@ LoadResult RunLoad(const Credentials& cred, const ClientOptions& options,
 class ExamplesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir("keys");
-    ASSERT_FALSE(dir_.empty());
-    ASSERT_OK_AND_ASSIGN(keys_, MakeTestKeys(dir_));
-    AcquireOptions a;
-    a.keytab_path = keys_.client_keytab;
-    a.trust_path = keys_.client_trust;
-    a.usage = CredentialUsage::kInitiate;
-    ASSERT_OK_AND_ASSIGN(Credentials c, Credentials::Acquire(a));
-    client_cred_.emplace(std::move(c));
+    ASSERT_OK_AND_ASSIGN(TestClient t, MakeTestClient());
+    keys_ = t.keys;
+    client_cred_.emplace(std::move(t.cred));
   }
 
   std::vector<std::string> ServerArgs(std::vector<std::string> more) const {
-    std::vector<std::string> args = {"--keytab=" + keys_.server_keytab,
-                                     "--trust=" + keys_.server_trust};
-    args.insert(args.end(), more.begin(), more.end());
-    return args;
+    return keys_.ServerArgs(std::move(more));
   }
 
   ClientOptions Client(const ServerProcess& server) const {
@@ -103,7 +94,6 @@ class ExamplesTest : public ::testing::Test {
     return c;
   }
 
-  std::string dir_;
   TestKeys keys_;
   std::optional<Credentials> client_cred_;
 };

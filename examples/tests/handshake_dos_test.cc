@@ -33,11 +33,11 @@
 namespace gssx::examples {
 namespace {
 
-using ::gssx::examples::testing::MakeTempDir;
-using ::gssx::examples::testing::MakeTestKeys;
+using ::gssx::examples::testing::MakeTestClient;
 using ::gssx::examples::testing::RunfilesPath;
 using ::gssx::examples::testing::ServerExit;
 using ::gssx::examples::testing::ServerProcess;
+using ::gssx::examples::testing::TestClient;
 using ::gssx::examples::testing::TestKeys;
 using transport::UniqueFd;
 
@@ -65,15 +65,9 @@ void PrintTo(const Param& p, std::ostream* os) {
 class HandshakeDosTest : public ::testing::TestWithParam<Param> {
  protected:
   void SetUp() override {
-    const std::string dir = MakeTempDir("keys");
-    ASSERT_FALSE(dir.empty());
-    ASSERT_OK_AND_ASSIGN(keys_, MakeTestKeys(dir));
-    AcquireOptions a;
-    a.keytab_path = keys_.client_keytab;
-    a.trust_path = keys_.client_trust;
-    a.usage = CredentialUsage::kInitiate;
-    ASSERT_OK_AND_ASSIGN(Credentials c, Credentials::Acquire(a));
-    client_cred_.emplace(std::move(c));
+    ASSERT_OK_AND_ASSIGN(TestClient t, MakeTestClient());
+    keys_ = t.keys;
+    client_cred_.emplace(std::move(t.cred));
   }
 
   TestKeys keys_;
@@ -87,9 +81,7 @@ bool SendBytes(int fd, std::vector<uint8_t> bytes) {
 
 TEST_P(HandshakeDosTest, LegitimateClientServedDespiteStalledHandshakes) {
   const Param& p = GetParam();
-  std::vector<std::string> args = {"--keytab=" + keys_.server_keytab,
-                                   "--trust=" + keys_.server_trust};
-  args.insert(args.end(), p.args.begin(), p.args.end());
+  const std::vector<std::string> args = keys_.ServerArgs(p.args);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
                        ServerProcess::Start(RunfilesPath(p.binary), args));
 

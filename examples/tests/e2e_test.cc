@@ -44,6 +44,7 @@ using ::testing::HasSubstr;
 constexpr absl::Duration kWait = absl::Seconds(30);
 
 struct LoadResult {
+  int attempted = 0;
   int connections_ok = 0;
   int requests_ok = 0;
   std::vector<std::string> errors;
@@ -55,6 +56,7 @@ LoadResult RunLoad(const Credentials& cred, const ClientOptions& options,
                    int threads, int per_thread) {
   absl::Mutex mu;
   LoadResult result;
+  result.attempted = threads * per_thread;
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&] {
@@ -75,6 +77,22 @@ LoadResult RunLoad(const Credentials& cred, const ClientOptions& options,
   return result;
 }
 
+// Every connection of a RunLoad succeeded with all its (10) requests.
+void ExpectAllServed(const LoadResult& r) {
+  EXPECT_THAT(r.errors, ::testing::IsEmpty());
+  EXPECT_EQ(r.requests_ok, 10 * r.connections_ok);
+  EXPECT_EQ(r.connections_ok, r.attempted);
+}
+
+// The server exited 0 and each listed statistic has its value.
+void ExpectStats(const ServerExit& e,
+                 std::initializer_list<std::pair<const char*, int64_t>> want) {
+  EXPECT_EQ(e.code, 0) << e.stats_line;
+  for (const auto& [name, value] : want) {
+    EXPECT_EQ(e.Stat(name), value) << name << " in " << e.stats_line;
+  }
+}
+
 class ExamplesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,8 +101,11 @@ class ExamplesTest : public ::testing::Test {
     client_cred_.emplace(std::move(t.cred));
   }
 
-  std::vector<std::string> ServerArgs(std::vector<std::string> more) const {
-    return keys_.ServerArgs(std::move(more));
+  // examples/<binary> with the server's keys and `more`.
+  absl::StatusOr<std::unique_ptr<ServerProcess>> StartServer(
+      const std::string& binary, std::vector<std::string> more) const {
+    return ServerProcess::Start(RunfilesPath("examples/" + binary),
+                                keys_.ServerArgs(std::move(more)));
   }
 
   ClientOptions Client(const ServerProcess& server) const {
@@ -103,18 +124,14 @@ class ExamplesTest : public ::testing::Test {
 // (a) Normal load: several concurrent connections, every reply verified.
 TEST_F(ExamplesTest, PreforkServesConcurrentConnections) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/prefork_server"),
-                                            ServerArgs({"--workers=4"})));
-  LoadResult r = RunLoad(*client_cred_, Client(*server), /*threads=*/4, /*per_thread=*/6);
-  EXPECT_THAT(r.errors, ::testing::IsEmpty());
-  EXPECT_EQ(r.connections_ok, 24);
-  EXPECT_EQ(r.requests_ok, 240);
+                       StartServer("prefork_server", {"--workers=4"}));
+  ExpectAllServed(RunLoad(*client_cred_, Client(*server), /*threads=*/4,
+                          /*per_thread=*/6));
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
-  EXPECT_EQ(e.code, 0);
-  EXPECT_EQ(e.Stat("connections"), 24) << e.stats_line;
-  EXPECT_EQ(e.Stat("handoffs"), 24) << e.stats_line;
-  EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
-  EXPECT_EQ(e.Stat("reclaims"), 0) << e.stats_line;
+  ExpectStats(e, {{"connections", 24},
+                  {"handoffs", 24},
+                  {"failures", 0},
+                  {"reclaims", 0}});
 }
 
 // (b) SIGUSR1: the next handoff's worker is SIGKILLed after the context is
@@ -122,8 +139,7 @@ TEST_F(ExamplesTest, PreforkServesConcurrentConnections) {
 // connection to another worker; no client notices.
 TEST_F(ExamplesTest, PreforkWorkerKilledMidHandoffIsInvisibleToClients) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/prefork_server"),
-                                            ServerArgs({"--workers=2"})));
+                       StartServer("prefork_server", {"--workers=2"}));
   server->Signal(SIGUSR1);
   // The drill hits the first connection dispatched after the master read
   // the signal: connect until its log line is there (bounded), then some.
@@ -154,8 +170,7 @@ TEST_F(ExamplesTest, PreforkWorkerKilledMidHandoffIsInvisibleToClients) {
 TEST_F(ExamplesTest, PreforkBusyWorkerHandsConnectionBack) {
   // One worker: the busy one is certainly ours.
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/prefork_server"),
-                                            ServerArgs({"--workers=1"})));
+                       StartServer("prefork_server", {"--workers=1"}));
   ClientOptions c = Client(*server);
   bool handed_back = false;
   c.before_request = [&](int i) {
@@ -177,16 +192,10 @@ TEST_F(ExamplesTest, PreforkBusyWorkerHandsConnectionBack) {
 // The no-handoff baseline of the benchmark: same protocol, same checks.
 TEST_F(ExamplesTest, PreforkWithoutWorkersServesInTheMaster) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/prefork_server"),
-                                            ServerArgs({"--workers=0"})));
-  LoadResult r = RunLoad(*client_cred_, Client(*server), 3, 3);
-  EXPECT_THAT(r.errors, ::testing::IsEmpty());
-  EXPECT_EQ(r.requests_ok, 90);
+                       StartServer("prefork_server", {"--workers=0"}));
+  ExpectAllServed(RunLoad(*client_cred_, Client(*server), 3, 3));
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
-  EXPECT_EQ(e.code, 0);
-  EXPECT_EQ(e.Stat("connections"), 9) << e.stats_line;
-  EXPECT_EQ(e.Stat("handoffs"), 0) << e.stats_line;
-  EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
+  ExpectStats(e, {{"connections", 9}, {"handoffs", 0}, {"failures", 0}});
 }
 
 // ----------------------------------------------------------- fork/exec
@@ -195,18 +204,13 @@ TEST_F(ExamplesTest, PreforkWithoutWorkersServesInTheMaster) {
 // the context over its only inherited fd.
 TEST_F(ExamplesTest, ForkExecSessionsServeConnections) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/fork_exec_server"),
-                                            ServerArgs({"--verbose"})));
-  LoadResult r = RunLoad(*client_cred_, Client(*server), 3, 3);
-  EXPECT_THAT(r.errors, ::testing::IsEmpty());
-  EXPECT_EQ(r.connections_ok, 9);
-  EXPECT_EQ(r.requests_ok, 90);
+                       StartServer("fork_exec_server", {"--verbose"}));
+  ExpectAllServed(RunLoad(*client_cred_, Client(*server), 3, 3));
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
-  EXPECT_EQ(e.code, 0);
-  EXPECT_EQ(e.Stat("connections"), 9) << e.stats_line;
-  EXPECT_EQ(e.Stat("sessions"), 9) << e.stats_line;
-  EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
-  EXPECT_EQ(e.Stat("session_errors"), 0) << e.stats_line;
+  ExpectStats(e, {{"connections", 9},
+                  {"sessions", 9},
+                  {"failures", 0},
+                  {"session_errors", 0}});
   EXPECT_EQ(server->LogLinesWith("imported the context and the client socket").size(), 9u);
   EXPECT_FALSE(server->HasLog("refusing to run"));
 }
@@ -216,8 +220,7 @@ TEST_F(ExamplesTest, ForkExecSessionsServeConnections) {
 // 0. The client sees the connection end.
 TEST_F(ExamplesTest, ForkExecStopsLiveSessionsOnSigterm) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/fork_exec_server"),
-                                            ServerArgs({})));
+                       StartServer("fork_exec_server", {}));
   ClientOptions c = Client(*server);
   absl::StatusOr<ServerExit> stopped = absl::UnknownError("not stopped");
   c.before_request = [&](int i) {

@@ -103,6 +103,7 @@ INSTANTIATE_TEST_SUITE_P(
     Examples, HelpTest,
     ::testing::Values("prefork_server", "client", "demo", "session",
                       "fork_exec_server", "handoff_load", "krb5_server",
+                      "self_accepting_server",
                       "krb5_client", "krb5_demo"),
     [](const ::testing::TestParamInfo<const char*>& info) {
       return std::string(info.param);

@@ -436,9 +436,12 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
   ssize_t n;
   bool reset_seen = false;
   // Without a deadline, block in recvmsg itself (one system call less);
-  // with one, poll first.
+  // with one, poll first — unless the deadline has passed already (a check
+  // that must not wait, e.g. PendingDelivery::Check): then one non-blocking
+  // recvmsg answers, whether or not a message is there.
   const bool block = deadline == absl::InfiniteFuture();
-  bool ready = block;
+  const bool no_wait = !block && deadline <= absl::Now();
+  bool ready = block || no_wait;
   for (;;) {
     if (!ready) {
       if (absl::Status w = WaitFor(socket_.get(), POLLIN, deadline, "receive");
@@ -457,7 +460,12 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
                            MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
     });
     if (n >= 0) break;
-    if (errno == EAGAIN) continue;
+    if (errno == EAGAIN) {
+      if (no_wait) {
+        return MakeError(ErrorKind::kTimeout, "timed out waiting to receive");
+      }
+      continue;
+    }
     if (errno == ECONNRESET && !reset_seen) {
       // A peer that closed with our messages unread makes the next recv
       // fail once with ECONNRESET, ahead of what it sent before closing

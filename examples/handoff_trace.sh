@@ -14,9 +14,13 @@
 # cancel out:
 #   - system calls per connection by name: `strace -f -c` on the server
 #     (master and workers);
-#   - task-clock (CPU ms) and context switches per connection: `perf stat`
-#     on the server (if perf is installed; without strace, which slows
-#     everything down).
+#   - CPU time and context switches per connection of the master and of
+#     the workers apart, from /proc/PID/schedstat (time on CPU, ns) and
+#     /proc/PID/status (voluntary_ctxt_switches, nonvoluntary_...), read
+#     just before SIGTERM, in runs without strace (which slows everything
+#     down);
+#   - the same totals from `perf stat -e task-clock,context-switches`, if
+#     perf is installed.
 # Needs strace; the server gets SIGTERM at the end of each run.
 set -eu
 N=${1:-200}
@@ -39,6 +43,8 @@ run() {
     strace) taskset -c "$last" strace -f -c -o "$out" "$@" \
               --keytab "$dir/server.keytab" --trust "$dir/server.trust" \
               --port_fd 3 3>"$dir/port" 2>/dev/null & ;;
+    plain) taskset -c "$last" "$@" --keytab "$dir/server.keytab" \
+              --trust "$dir/server.trust" --port_fd 3 3>"$dir/port" 2>/dev/null & ;;
     perf) taskset -c "$last" perf stat -x, -e task-clock,context-switches -o "$out" \
               "$@" --keytab "$dir/server.keytab" --trust "$dir/server.trust" \
               --port_fd 3 3>"$dir/port" 2>/dev/null & ;;
@@ -49,7 +55,23 @@ run() {
   port=$(cat "$dir/port")
   taskset -c 0 "$here/client" --connect "127.0.0.1:$port" --keytab "$dir/client.keytab" \
     --trust "$dir/client.trust" --connections "$n" --requests 10 >/dev/null 2>&1
-  server=$(cat /proc/$tpid/task/$tpid/children)
+  if [ "$tracer" = plain ]; then
+    server=$tpid
+    # master: CPU ns, voluntary, involuntary switches; then the workers' sums
+    procstat() {
+      cpu=0 v=0 iv=0
+      for p in "$@"; do
+        cpu=$((cpu + $(cut -d' ' -f1 /proc/$p/schedstat)))
+        v=$((v + $(awk '/^voluntary_ctxt_switches/ {print $2}' /proc/$p/status)))
+        iv=$((iv + $(awk '/^nonvoluntary_ctxt_switches/ {print $2}' /proc/$p/status)))
+      done
+      echo "$cpu $v $iv"
+    }
+    workers=$(cat /proc/$server/task/$server/children)
+    echo "$(procstat $server) $(procstat $workers)" >"$out"
+  else
+    server=$(cat /proc/$tpid/task/$tpid/children)
+  fi
   kill -TERM $server
   wait $tpid || true
 }
@@ -71,6 +93,12 @@ for kind in handoff in-master self-accepting; do
   join -a 2 -e 0 -o 0,1.2,2.2 "$dir/$kind.c1" "$dir/$kind.c2" |
     awk -v n="$N" '{d = ($3 - $2) / n; if (d >= 0.05) printf "%s %.2f\n", $1, d}' \
     >"$dir/$kind.per"
+  run plain "$dir/$kind.x1" "$N" "$@"
+  run plain "$dir/$kind.x2" $((2 * N)) "$@"
+  # per connection: master us, master switches (v+iv), workers us, workers switches
+  paste -d' ' "$dir/$kind.x1" "$dir/$kind.x2" | awk -v n="$N" '{
+    printf "%.0f %.2f %.0f %.2f\n", ($7 - $1) / n / 1000, ($8 + $9 - $2 - $3) / n,
+      ($10 - $4) / n / 1000, ($11 + $12 - $5 - $6) / n}' >"$dir/$kind.x"
   if command -v perf >/dev/null 2>&1; then
     run perf "$dir/$kind.p1" "$N" "$@"
     run perf "$dir/$kind.p2" $((2 * N)) "$@"
@@ -96,6 +124,17 @@ cat "$dir/handoff.per" "$dir/in-master.per" "$dir/self-accepting.per" | awk '{pr
 for kind in handoff in-master self-accepting; do
   awk '{s += $2} END {printf "%.1f ", s}' "$dir/$kind.per"
 done | awk '{printf "%-22s %10s %10s %15s\n", "system calls", $1, $2, $3}'
+for f in 1 2 3 4; do
+  case $f in
+    1) label="master CPU us" ;;
+    2) label="master ctx switches" ;;
+    3) label="workers CPU us" ;;
+    4) label="workers ctx switches" ;;
+  esac
+  printf '%-22s %10s %10s %15s\n' "$label" \
+    "$(cut -d' ' -f$f "$dir/handoff.x")" "$(cut -d' ' -f$f "$dir/in-master.x")" \
+    "$(cut -d' ' -f$f "$dir/self-accepting.x")"
+done
 printf '%-22s %10s %10s %15s\n' "CPU us (perf, no strace)" \
   "$(cut -d' ' -f1 "$dir/handoff.perf")" "$(cut -d' ' -f1 "$dir/in-master.perf")" \
   "$(cut -d' ' -f1 "$dir/self-accepting.perf")"

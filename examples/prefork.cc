@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "examples/handshakes.h"
+#include "examples/inflight_handoff.h"
 #include "examples/serve.h"
 #include "examples/server_util.h"
 #include "gssx/context.h"
@@ -92,6 +94,10 @@ int WorkerMain(Channel channel, UniqueFd control, bool verbose) {
     if (verbose) Log("worker", "imported a context and its client socket");
     if (!Serve(r->context, r->fds[0].get(), *signals, verbose)) {
       // Asked to stop mid-connection: hand it back rather than drop it.
+      // 'B' first, so that a master which collects acks lazily reads this
+      // worker's channel again (it waits for our handback there).
+      const char handing_back = 'B';
+      (void)::send(control.get(), &handing_back, 1, MSG_NOSIGNAL);
       absl::StatusOr<Delivery> back =
           HandOffContext(channel, r->context, {r->fds[0].get()});
       Log("worker", back.ok() ? "stopping: handed the connection back"
@@ -109,6 +115,12 @@ struct Worker {
   std::unique_ptr<Channel> channel;
   UniqueFd control;
   bool idle = false;
+  // The handoff sent to it whose answer is not collected yet. Collected
+  // when the worker next says something on its control socket ("ready"
+  // after the connection, "handing back", or hanging up) or at the ack
+  // deadline — not when the ack arrives: that would wake the master once
+  // more per connection for nothing.
+  std::optional<InFlightHandoff> inflight;
 };
 
 struct Conn {
@@ -134,16 +146,19 @@ class Master {
       std::vector<struct pollfd> fds;
       fds.push_back({listener_.get(), POLLIN, 0});
       fds.push_back({signals_, POLLIN, 0});
+      absl::Time next_deadline = handshakes_.NextDeadline();
       for (auto& w : workers_) {
         fds.push_back({w.control.get(), POLLIN, 0});
-        fds.push_back({w.channel->fd(), POLLIN, 0});
+        // A channel with an ack not yet collected is always readable: it
+        // is read when the worker next speaks (or at the deadline).
+        fds.push_back({w.inflight ? -1 : w.channel->fd(), POLLIN, 0});
+        if (w.inflight) next_deadline = std::min(next_deadline, w.inflight->deadline());
       }
       const size_t first_served = fds.size();
       for (auto& c : served_) fds.push_back({c.fd.get(), POLLIN, 0});
       const size_t first_handshake = fds.size();
       handshakes_.AppendPollFds(&fds);
-      int timeout = PendingHandshakes::PollTimeoutMs(handshakes_.NextDeadline(),
-                                                     absl::Now());
+      int timeout = PendingHandshakes::PollTimeoutMs(next_deadline, absl::Now());
       for (auto& w : workers_) {
         if (w.channel->HasQueuedHandoff()) timeout = 0;
       }
@@ -227,8 +242,10 @@ class Master {
     // racing with that is reclaimed like any other.)
     for (auto& w : workers_) {
       char b[16];
-      if (w.pid > 0 && ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT) > 0) {
-        w.idle = true;
+      ssize_t n;
+      if (w.pid > 0 && (n = ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT)) > 0) {
+        CollectInFlight(w);
+        w.idle = b[n - 1] == 'R';
       }
     }
     for (auto& w : workers_) {
@@ -247,12 +264,21 @@ class Master {
     if (control_events & POLLIN) {
       char b[16];
       ssize_t n = ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT);
-      if (n > 0) w.idle = true;
+      if (n > 0) {
+        // "Ready" ('R') or "handing back" ('B'): either way the answer to
+        // the last handoff is in the channel by now.
+        CollectInFlight(w);
+        w.idle = b[n - 1] == 'R';
+      }
       if (n == 0) MarkDead(w, "closed its control socket");
     } else if (control_events & (POLLHUP | POLLERR)) {
       MarkDead(w, "hung up");
     }
-    if (w.pid >= 0 && ((channel_events & POLLIN) || w.channel->HasQueuedHandoff())) {
+    if (w.pid >= 0 && w.inflight && absl::Now() >= w.inflight->deadline()) {
+      CollectInFlight(w);
+    }
+    if (w.pid >= 0 && !w.inflight &&
+        ((channel_events & POLLIN) || w.channel->HasQueuedHandoff())) {
       // A stopping worker hands a connection back.
       ReceiveContextOptions opts;
       opts.max_extra_fds = 1;
@@ -276,7 +302,47 @@ class Master {
     ::kill(w.pid, SIGKILL);
     ::waitpid(w.pid, nullptr, 0);
     ++stats_.worker_deaths;
+    const pid_t pid = w.pid;
     w.pid = -1;
+    if (w.inflight) CollectInFlight(w, pid);
+  }
+
+  // Reads the answer to the handoff in flight to `w` (never waits; the
+  // worker `dead_pid` is gone, so its channel answers at once). Delivered:
+  // the master's copy of the socket closes. Not delivered: the context was
+  // reclaimed; the connection goes to the front of the queue, and a
+  // worker that is still alive but did not import is replaced.
+  void CollectInFlight(Worker& w, pid_t dead_pid = -1) {
+    if (!w.inflight) return;
+    std::string why;
+    InFlightHandoff::Outcome o = w.inflight->Collect(*w.channel, absl::Now(), &why);
+    if (o == InFlightHandoff::Outcome::kPending && dead_pid >= 0) {
+      o = w.inflight->Abandon(
+          transport::MakeError(transport::ErrorKind::kPeerClosed, "worker died"), &why);
+    }
+    switch (o) {
+      case InFlightHandoff::Outcome::kPending:
+        return;
+      case InFlightHandoff::Outcome::kDelivered:
+        ++stats_.handoffs;
+        break;
+      case InFlightHandoff::Outcome::kReturned: {
+        ++stats_.reclaims;
+        Log("master", absl::StrCat("worker ", dead_pid >= 0 ? dead_pid : w.pid,
+                                   " did not import (", why,
+                                   "); context reclaimed, trying another worker"));
+        std::unique_ptr<ClientConn> back = w.inflight->TakeConn();
+        pending_.push_front(Conn{std::move(back->ctx), std::move(back->fd)});
+        break;
+      }
+      case InFlightHandoff::Outcome::kLost:
+        ++stats_.failures;
+        Log("master", absl::StrCat("handoff lost a connection: ", why));
+        break;
+    }
+    const bool returned = o == InFlightHandoff::Outcome::kReturned;
+    w.inflight.reset();
+    if (returned) MarkDead(w, "is gone");
   }
 
   // Reaps exited workers (only after a SIGCHLD: no waitpid per loop) and
@@ -290,6 +356,7 @@ class Master {
           Log("master", absl::StrCat("worker ", pid, " exited"));
           ++stats_.worker_deaths;
           w.pid = -1;
+          CollectInFlight(w, pid);
         }
       }
     }
@@ -385,25 +452,33 @@ class Master {
         Log("master", absl::StrCat("drill: killing worker ", victim,
                                    " in the middle of a handoff"));
       }
+      // Sent now, answer collected later (CollectInFlight): the master
+      // goes on with its loop instead of sleeping until the worker acks.
       absl::Time t0 = absl::Now();
-      absl::StatusOr<Delivery> d = HandOffContext(*w->channel, conn.ctx, {conn.fd.get()}, opts);
+      auto c = std::make_unique<ClientConn>(
+          ClientConn{std::move(conn.ctx), std::move(conn.fd)});
+      absl::StatusOr<InFlightHandoff> f =
+          InFlightHandoff::Start(*w->channel, c, opts.ack_timeout);
       double us = absl::ToDoubleMicroseconds(absl::Now() - t0);
+      if (opts.after_send) opts.after_send();
       w->idle = false;
-      if (d.ok()) {
-        ++stats_.handoffs;
+      if (f.ok()) {
+        w->inflight.emplace(std::move(*f));
         if (!drill) latencies_.push_back(us);
-        pending_.pop_front();  // closes the master's copy of the socket
+        pending_.pop_front();  // an empty shell: the connection is in flight
         continue;
       }
+      conn.ctx = std::move(c->ctx);  // nothing was sent: still ours
+      conn.fd = std::move(c->fd);
       if (conn.ctx.valid()) {
         ++stats_.reclaims;
         Log("master", absl::StrCat("worker ", w->pid, " did not import (",
-                                   d.status().message(),
+                                   f.status().message(),
                                    "); context reclaimed, trying another worker"));
         MarkDead(*w, "is gone");
       } else {
         ++stats_.failures;
-        Log("master", absl::StrCat("handoff lost a connection: ", gssx::StatusText(d.status())));
+        Log("master", absl::StrCat("handoff lost a connection: ", gssx::StatusText(f.status())));
         pending_.pop_front();
       }
     }
@@ -411,6 +486,19 @@ class Master {
 
   void Shutdown() {
     Log("master", "stopping");
+    for (auto& w : workers_) {
+      if (w.inflight) CollectInFlight(w);
+      if (w.inflight) {  // no answer yet: take it back
+        std::string why;
+        if (w.inflight->Abandon(absl::CancelledError("stopping"), &why) ==
+            InFlightHandoff::Outcome::kDelivered) {
+          ++stats_.handoffs;
+        } else {
+          ++stats_.failures;
+        }
+        w.inflight.reset();
+      }
+    }
     for (auto& w : workers_) {
       if (w.pid > 0) ::kill(w.pid, SIGTERM);
       // A worker stopped mid-connection tries to hand it back; with the

@@ -9,7 +9,9 @@
 // sends nothing holds up no one), sends one wrapped welcome message, and
 // hands the client socket and the
 // established context to an idle worker in one message
-// (gssx::HandOffContext). The worker serves wrapped request/response frames
+// (inflight_handoff.h: the master sends and goes on; it reads the
+// worker's answer when the worker next says "ready", hangs up, or at the
+// ack deadline). The worker serves wrapped request/response frames
 // whose sequence numbers continue from the master's. If a worker dies
 // before importing, the master reclaims the context and gives the
 // connection to another worker (the client notices nothing); dead workers
@@ -57,6 +59,7 @@ struct PreforkStats {
   int64_t handbacks = 0;    // returned by a stopping worker, passed on
   int64_t failures = 0;     // connections the server dropped
   int64_t worker_deaths = 0;
+  // Time to export and send a handoff (the answer is collected later).
   double handoff_us_median = 0;
   double handoff_us_p99 = 0;
 };

@@ -12,10 +12,12 @@
 // every worker sees the long-term keys, which is what the handoff avoids.
 //
 // The master only waits: SIGTERM/SIGINT stop the workers (each finishes
-// the connection it is serving, then exits and reports its counts through
-// a pipe); a worker that dies is replaced. At exit the statistics line
-// (prefork.h StatsToLine: connections, failures, worker_deaths; handoffs
-// and the rest 0) is written to stats_fd.
+// the connection it is serving, then exits); a worker that dies is
+// replaced. The workers count connections and failures in one shared
+// page (no system call per connection; a killed worker's counts survive
+// it). At exit the statistics line (prefork.h StatsToLine: connections,
+// failures, worker_deaths; handoffs and the rest 0) is written to
+// stats_fd.
 #ifndef GSSX_EXAMPLES_SELF_ACCEPTING_H_
 #define GSSX_EXAMPLES_SELF_ACCEPTING_H_
 

@@ -66,6 +66,9 @@ class InFlightHandoff {
   // After kReturned: the connection, its context restored.
   std::unique_ptr<ClientConn> TakeConn() { return std::move(conn_); }
   absl::Time deadline() const { return deadline_; }
+  // A handoff queued to a worker still busy with another connection is
+  // not imported before that one ends: its ack deadline starts then.
+  void set_deadline(absl::Time deadline) { deadline_ = deadline; }
 
  private:
   InFlightHandoff(std::unique_ptr<ClientConn> conn, absl::Time deadline)

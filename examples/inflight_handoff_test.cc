@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "examples/client.h"
 #include "examples/testing/server_process.h"
@@ -103,6 +104,75 @@ TEST(InFlightHandoffTest, StoppedWorkersDoNotStopTheMaster) {
   EXPECT_EQ(e.code, 0);
   EXPECT_EQ(e.Stat("connections"), kClients) << e.stats_line;
   EXPECT_EQ(e.Stat("handoffs"), kClients) << e.stats_line;
+  EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
+}
+
+// With every worker busy, the next connection is queued behind one of
+// them (the worker goes on with it without waiting for the master); if
+// that worker's connection goes on while another worker is free, the
+// master takes the queued one back through the latch and gives it to the
+// free worker.
+TEST(InFlightHandoffTest, AConnectionQueuedBehindALongOneMovesToAFreeWorker) {
+  const std::string dir = MakeTempDir("keys");
+  ASSERT_OK_AND_ASSIGN(TestKeys keys, MakeTestKeys(dir));
+  AcquireOptions a;
+  a.keytab_path = keys.client_keytab;
+  a.trust_path = keys.client_trust;
+  a.usage = CredentialUsage::kInitiate;
+  ASSERT_OK_AND_ASSIGN(Credentials cred, Credentials::Acquire(a));
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<ServerProcess> server,
+      ServerProcess::Start(RunfilesPath("examples/prefork_server"),
+                           {"--keytab=" + keys.server_keytab,
+                            "--trust=" + keys.server_trust, "--workers=2"}));
+  absl::Mutex mu;
+  std::vector<std::string> errors;
+  // A client that waits, after the welcome, for `go`.
+  auto client = [&](absl::Notification* welcomed, absl::Notification* go) {
+    ClientOptions c;
+    c.connect = server->address();
+    c.requests = 2;
+    c.before_request = [&](int i) {
+      if (i != 0) return;
+      welcomed->Notify();
+      if (go != nullptr) go->WaitForNotification();
+    };
+    int ok = 0;
+    absl::Status s = RunClientConnection(cred, c, &ok);
+    if (!s.ok()) {
+      absl::MutexLock l(&mu);
+      errors.push_back(s.ToString());
+    }
+  };
+  absl::Notification welcomed1, go1, welcomed2, go2, welcomed3;
+  // Long connections on the first worker, then on the second.
+  std::thread long1(client, &welcomed1, &go1);
+  ASSERT_TRUE(welcomed1.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  absl::SleepFor(absl::Milliseconds(100));
+  std::thread long2(client, &welcomed2, &go2);
+  ASSERT_TRUE(welcomed2.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  absl::SleepFor(absl::Milliseconds(100));
+  // No worker free: this one is queued behind the first.
+  absl::Notification done3;
+  std::thread short3([&] {
+    client(&welcomed3, nullptr);
+    done3.Notify();
+  });
+  ASSERT_TRUE(welcomed3.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  absl::SleepFor(absl::Milliseconds(100));
+  // The second worker becomes free; the first stays busy.
+  go2.Notify();
+  long2.join();
+  EXPECT_TRUE(done3.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  go1.Notify();
+  long1.join();
+  short3.join();
+  EXPECT_THAT(errors, ::testing::IsEmpty());
+  ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
+  EXPECT_EQ(e.code, 0);
+  EXPECT_EQ(e.Stat("connections"), 3) << e.stats_line;
+  EXPECT_EQ(e.Stat("handoffs"), 3) << e.stats_line;
+  EXPECT_EQ(e.Stat("rebalanced"), 1) << e.stats_line;
   EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
 }
 

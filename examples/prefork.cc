@@ -69,28 +69,52 @@ int WorkerMain(Channel channel, UniqueFd control, bool verbose) {
   ::signal(SIGUSR1, SIG_DFL);
   ::signal(SIGCHLD, SIG_DFL);
   ::signal(SIGUSR2, SIG_DFL);
+  // To the master on the control socket: 'R' ready (at start, and after
+  // each connection served), 'X' a handoff dropped without importing it,
+  // 'B' handing the connection back (then exiting). The 'R' for a finished
+  // connection goes out after the next handoff, if one is already queued,
+  // has been imported: the master, woken by it, then finds that ack too.
+  auto say = [&control](char what) {
+    return ::send(control.get(), &what, 1, MSG_NOSIGNAL) == 1;
+  };
+  if (!say('R')) return 0;  // master gone
+  bool ready_owed = false;   // a connection ended, its 'R' not sent yet
   for (;;) {
-    const char ready = 'R';
-    if (::send(control.get(), &ready, 1, MSG_NOSIGNAL) != 1) return 0;  // master gone
     if (!channel.HasQueuedHandoff()) {
       struct pollfd p[2] = {{channel.fd(), POLLIN, 0},
                             {*signals, POLLIN, 0}};
       int n;
       do {
-        n = ::poll(p, 2, -1);  // a signal interrupts: its byte is in the pipe
-      } while (n < 0 && errno == EINTR);
+        // First without waiting if an 'R' is owed: nothing queued, say it
+        // and block.
+        n = ::poll(p, 2, ready_owed ? 0 : -1);
+        if (n == 0) {
+          if (!say('R')) return 0;
+          ready_owed = false;
+          n = -1;
+          errno = EINTR;
+        }
+      } while (n < 0 && errno == EINTR);  // a signal: its byte is in the pipe
       if (n < 0) return 1;
       if (p[1].revents & POLLIN) return 0;
     }
     ReceiveContextOptions opts;
     opts.max_extra_fds = 1;
     absl::StatusOr<ReceivedContext> r = ReceiveContext(channel, opts);
+    if (ready_owed) {
+      if (!say('R')) return 0;
+      ready_owed = false;
+    }
     if (!r.ok()) {
       if (transport::IsError(r.status(), transport::ErrorKind::kPeerClosed)) return 0;
       Log("worker", absl::StrCat("import failed: ", gssx::StatusText(r.status())));
+      if (!say('X')) return 0;
       continue;
     }
-    if (r->fds.size() != 1) continue;
+    if (r->fds.size() != 1) {
+      if (!say('X')) return 0;
+      continue;
+    }
     if (verbose) Log("worker", "imported a context and its client socket");
     if (!Serve(r->context, r->fds[0].get(), *signals, verbose)) {
       // Asked to stop mid-connection: hand it back rather than drop it.
@@ -105,6 +129,7 @@ int WorkerMain(Channel channel, UniqueFd control, bool verbose) {
                                              gssx::StatusText(back.status())));
       return 0;
     }
+    ready_owed = true;
   }
 }
 
@@ -114,14 +139,28 @@ struct Worker {
   pid_t pid = -1;
   std::unique_ptr<Channel> channel;
   UniqueFd control;
-  bool idle = false;
+  // Connections sent to it (and not taken back) that it has not finished:
+  // 0 idle, 1 serving, 2 serving one with the next queued behind it.
+  int assigned = 0;
+  bool idle() const { return assigned == 0; }
   // The handoff sent to it whose answer is not collected yet. Collected
   // when the worker next says something on its control socket ("ready"
-  // after the connection, "handing back", or hanging up) or at the ack
-  // deadline — not when the ack arrives: that would wake the master once
-  // more per connection for nothing.
+  // after a connection, "dropped", "handing back", or hanging up), when
+  // the master wants to queue the next one, or at the ack deadline — not
+  // when the ack arrives: that would wake the master once more per
+  // connection for nothing.
   std::optional<InFlightHandoff> inflight;
+  // `inflight` was queued behind the connection the worker is serving
+  // (since `queued_since`); it has no ack deadline until that one ends.
+  bool queued = false;
+  absl::Time queued_since;
 };
+
+// A handoff queued behind a connection that is still being served after
+// this long while another worker is idle is taken back (the latch makes
+// that safe: either the busy worker imported it, or nobody will) and given
+// to the idle worker.
+constexpr absl::Duration kRebalanceAfter = absl::Milliseconds(20);
 
 struct Conn {
   Context ctx;
@@ -153,6 +192,9 @@ class Master {
         // is read when the worker next speaks (or at the deadline).
         fds.push_back({w.inflight ? -1 : w.channel->fd(), POLLIN, 0});
         if (w.inflight) next_deadline = std::min(next_deadline, w.inflight->deadline());
+      }
+      if (std::optional<absl::Time> r = NextRebalance()) {
+        next_deadline = std::min(next_deadline, *r);
       }
       const size_t first_served = fds.size();
       for (auto& c : served_) fds.push_back({c.fd.get(), POLLIN, 0});
@@ -244,12 +286,11 @@ class Master {
       char b[16];
       ssize_t n;
       if (w.pid > 0 && (n = ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT)) > 0) {
-        CollectInFlight(w);
-        w.idle = b[n - 1] == 'R';
+        Heard(w, absl::string_view(b, static_cast<size_t>(n)));
       }
     }
     for (auto& w : workers_) {
-      if (w.pid > 0 && !w.idle) {
+      if (w.pid > 0 && !w.idle()) {
         Log("master", absl::StrCat("asking busy worker ", w.pid, " to stop"));
         ::kill(w.pid, SIGTERM);
         return;
@@ -264,17 +305,12 @@ class Master {
     if (control_events & POLLIN) {
       char b[16];
       ssize_t n = ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT);
-      if (n > 0) {
-        // "Ready" ('R') or "handing back" ('B'): either way the answer to
-        // the last handoff is in the channel by now.
-        CollectInFlight(w);
-        w.idle = b[n - 1] == 'R';
-      }
+      if (n > 0) Heard(w, absl::string_view(b, static_cast<size_t>(n)));
       if (n == 0) MarkDead(w, "closed its control socket");
     } else if (control_events & (POLLHUP | POLLERR)) {
       MarkDead(w, "hung up");
     }
-    if (w.pid >= 0 && w.inflight && absl::Now() >= w.inflight->deadline()) {
+    if (w.pid >= 0 && w.inflight && !w.queued && absl::Now() >= w.inflight->deadline()) {
       CollectInFlight(w);
     }
     if (w.pid >= 0 && !w.inflight &&
@@ -304,7 +340,27 @@ class Master {
     ++stats_.worker_deaths;
     const pid_t pid = w.pid;
     w.pid = -1;
+    w.assigned = 0;
     if (w.inflight) CollectInFlight(w, pid);
+  }
+
+  // What a worker said on its control socket.
+  void Heard(Worker& w, absl::string_view what) {
+    for (char c : what) {
+      // 'R': a connection ended (or the worker started). 'X': a handoff it
+      // dropped, counted when its (negative) answer is collected. 'B': it
+      // hands its connection back (its channel is read again below).
+      if (c == 'R') w.assigned = std::max(0, w.assigned - 1);
+    }
+    if (w.inflight && w.queued && w.assigned <= 1) {
+      // The connection the queued handoff waited behind has ended: the
+      // worker imports it now (or has already).
+      w.queued = false;
+      w.inflight->set_deadline(absl::Now() + HandOffOptions().ack_timeout);
+    }
+    // The answer to the last handoff is in the channel by now (unless it is
+    // still queued behind a connection).
+    if (w.inflight && !w.queued) CollectInFlight(w);
   }
 
   // Reads the answer to the handoff in flight to `w` (never waits; the
@@ -328,6 +384,7 @@ class Master {
         break;
       case InFlightHandoff::Outcome::kReturned: {
         ++stats_.reclaims;
+        w.assigned = std::max(0, w.assigned - 1);
         Log("master", absl::StrCat("worker ", dead_pid >= 0 ? dead_pid : w.pid,
                                    " did not import (", why,
                                    "); context reclaimed, trying another worker"));
@@ -337,12 +394,60 @@ class Master {
       }
       case InFlightHandoff::Outcome::kLost:
         ++stats_.failures;
+        w.assigned = std::max(0, w.assigned - 1);
         Log("master", absl::StrCat("handoff lost a connection: ", why));
         break;
     }
     const bool returned = o == InFlightHandoff::Outcome::kReturned;
     w.inflight.reset();
+    w.queued = false;
     if (returned) MarkDead(w, "is gone");
+  }
+
+  // When a queued handoff should be moved to an idle worker, if any.
+  std::optional<absl::Time> NextRebalance() const {
+    bool any_idle = false;
+    std::optional<absl::Time> next;
+    for (const auto& w : workers_) {
+      if (w.pid >= 0 && w.idle()) any_idle = true;
+      if (w.pid >= 0 && w.inflight && w.queued) {
+        const absl::Time t = w.queued_since + kRebalanceAfter;
+        if (!next || t < *next) next = t;
+      }
+    }
+    if (!any_idle) return std::nullopt;
+    return next;
+  }
+
+  // Takes back handoffs queued too long behind a busy worker's connection
+  // while another worker is idle; they go to the front of the queue.
+  void Rebalance() {
+    const std::optional<absl::Time> due = NextRebalance();
+    if (!due || *due > absl::Now()) return;
+    const absl::Time now = absl::Now();
+    for (auto& w : workers_) {
+      if (w.pid < 0 || !w.inflight || !w.queued ||
+          w.queued_since + kRebalanceAfter > now) {
+        continue;
+      }
+      std::string why;
+      InFlightHandoff::Outcome o = w.inflight->Abandon(
+          absl::DeadlineExceededError("queued behind a long connection"), &why);
+      if (o == InFlightHandoff::Outcome::kReturned) {
+        std::unique_ptr<ClientConn> back = w.inflight->TakeConn();
+        pending_.push_front(Conn{std::move(back->ctx), std::move(back->fd)});
+        w.assigned = std::max(0, w.assigned - 1);
+        ++stats_.rebalanced;
+      } else if (o == InFlightHandoff::Outcome::kDelivered) {
+        ++stats_.handoffs;  // it had started on it already
+      } else {
+        ++stats_.failures;
+        w.assigned = std::max(0, w.assigned - 1);
+        Log("master", absl::StrCat("handoff lost a connection: ", why));
+      }
+      w.inflight.reset();
+      w.queued = false;
+    }
   }
 
   // Reaps exited workers (only after a SIGCHLD: no waitpid per loop) and
@@ -430,12 +535,26 @@ class Master {
       }
       return;
     }
+    Rebalance();
     while (!pending_.empty()) {
       Worker* w = nullptr;
       for (auto& cand : workers_) {
-        if (cand.pid >= 0 && cand.idle) {
+        if (cand.pid >= 0 && cand.idle()) {
           w = &cand;
           break;
+        }
+      }
+      if (w == nullptr && !drill_) {
+        // None idle: queue it behind a connection a worker is serving, so
+        // that the worker goes on with it without waiting for the master
+        // (a worker with nothing else queued, whose last answer is in).
+        for (auto& cand : workers_) {
+          if (cand.pid < 0 || cand.assigned != 1) continue;
+          if (cand.inflight && !cand.queued) CollectInFlight(cand);
+          if (cand.pid >= 0 && cand.assigned == 1 && !cand.inflight) {
+            w = &cand;
+            break;
+          }
         }
       }
       if (w == nullptr) return;
@@ -461,9 +580,11 @@ class Master {
           InFlightHandoff::Start(*w->channel, c, opts.ack_timeout);
       double us = absl::ToDoubleMicroseconds(absl::Now() - t0);
       if (opts.after_send) opts.after_send();
-      w->idle = false;
       if (f.ok()) {
         w->inflight.emplace(std::move(*f));
+        w->queued = w->assigned > 0;
+        w->queued_since = absl::Now();
+        ++w->assigned;
         if (!drill) latencies_.push_back(us);
         pending_.pop_front();  // an empty shell: the connection is in flight
         continue;
@@ -544,6 +665,7 @@ class Master {
 std::string StatsToLine(const PreforkStats& s) {
   return absl::StrCat("connections=", s.connections, " handoffs=", s.handoffs,
                       " reclaims=", s.reclaims, " handbacks=", s.handbacks,
+                      " rebalanced=", s.rebalanced,
                       " failures=", s.failures, " worker_deaths=", s.worker_deaths,
                       " handoff_us_median=", s.handoff_us_median,
                       " handoff_us_p99=", s.handoff_us_p99);
@@ -559,6 +681,7 @@ bool StatsFromLine(const std::string& line, PreforkStats* s) {
     if (p.first == "handoffs") i = &s->handoffs;
     if (p.first == "reclaims") i = &s->reclaims;
     if (p.first == "handbacks") i = &s->handbacks;
+    if (p.first == "rebalanced") i = &s->rebalanced;
     if (p.first == "failures") i = &s->failures;
     if (p.first == "worker_deaths") i = &s->worker_deaths;
     if (p.first == "handoff_us_median") d = &s->handoff_us_median;
@@ -566,7 +689,7 @@ bool StatsFromLine(const std::string& line, PreforkStats* s) {
     if (i != nullptr && absl::SimpleAtoi(p.second, i)) ++found;
     if (d != nullptr && absl::SimpleAtod(p.second, d)) ++found;
   }
-  return found == 8;
+  return found == 9;
 }
 
 int RunPreforkServer(const PreforkOptions& options) {

@@ -57,6 +57,8 @@ struct PreforkStats {
   int64_t handoffs = 0;     // acknowledged by a worker
   int64_t reclaims = 0;     // taken back from a worker that did not import
   int64_t handbacks = 0;    // returned by a stopping worker, passed on
+  // Queued behind a long connection, taken back for an idle worker.
+  int64_t rebalanced = 0;
   int64_t failures = 0;     // connections the server dropped
   int64_t worker_deaths = 0;
   // Time to export and send a handoff (the answer is collected later).

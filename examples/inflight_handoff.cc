@@ -5,8 +5,8 @@
 
 #include "absl/time/clock.h"
 #include "gssx/status.h"
-#include "transport/errors.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/errors.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx::examples {
 

@@ -23,7 +23,7 @@
 #include "gssx/context.h"
 #include "gssx/credentials.h"
 #include "gssx/status.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {

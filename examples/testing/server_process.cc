@@ -96,12 +96,6 @@ void KillAndReap(const std::vector<pid_t>& pids) {
 
 }  // namespace
 
-std::string RunfilesPath(absl::string_view path) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* ws = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", ws ? ws : "gssx", "/", path);
-}
-
 std::string MakeTempDir(absl::string_view name) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string templ = absl::StrCat(tmp ? tmp : "/tmp", "/", name, "-XXXXXX");

@@ -43,12 +43,12 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "testing/child.h"
+#include "testing/run_program.h"
 #include "transport/base/unique_fd.h"
 
 namespace gssx::examples::testing {
 
-// TEST_SRCDIR/TEST_WORKSPACE/<path>, e.g. "examples/prefork_server".
-std::string RunfilesPath(absl::string_view path);
+using ::gssx::testing::RunfilesPath;  // testing/run_program.h
 
 // A fresh directory under TEST_TMPDIR.
 std::string MakeTempDir(absl::string_view name);

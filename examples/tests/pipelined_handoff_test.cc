@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The pre-fork master sends a handoff and collects the worker's answer
-// later (inflight_handoff.h): it never sleeps waiting for an ack, so
-// workers that do not answer do not stop it authenticating other clients.
+// The pre-fork master's worker pool (worker_pool.h) sends a handoff and
+// collects the worker's answer later: it never sleeps waiting for an ack,
+// so workers that do not answer do not stop it authenticating other
+// clients; with every worker busy it queues the next client behind one,
+// and moves it to a worker that becomes free first.
 #include <signal.h>
 
 #include <atomic>
@@ -43,7 +45,7 @@ std::vector<int> ChildrenOf(pid_t pid) {
   return out;
 }
 
-TEST(InFlightHandoffTest, StoppedWorkersDoNotStopTheMaster) {
+TEST(PipelinedHandoffTest, StoppedWorkersDoNotStopTheMaster) {
   const std::string dir = MakeTempDir("keys");
   ASSERT_OK_AND_ASSIGN(TestKeys keys, MakeTestKeys(dir));
   AcquireOptions a;
@@ -112,7 +114,7 @@ TEST(InFlightHandoffTest, StoppedWorkersDoNotStopTheMaster) {
 // that worker's connection goes on while another worker is free, the
 // master takes the queued one back through the latch and gives it to the
 // free worker.
-TEST(InFlightHandoffTest, AConnectionQueuedBehindALongOneMovesToAFreeWorker) {
+TEST(PipelinedHandoffTest, AConnectionQueuedBehindALongOneMovesToAFreeWorker) {
   const std::string dir = MakeTempDir("keys");
   ASSERT_OK_AND_ASSIGN(TestKeys keys, MakeTestKeys(dir));
   AcquireOptions a;

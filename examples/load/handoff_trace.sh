@@ -18,12 +18,13 @@
 #     the workers apart, from /proc/PID/schedstat (time on CPU, ns) and
 #     /proc/PID/status (voluntary_ctxt_switches, nonvoluntary_...), read
 #     just before SIGTERM, in runs without strace (which slows everything
-#     down);
-#   - the same totals from `perf stat -e task-clock,context-switches`, if
-#     perf is installed.
+#     down) and with 8 client processes at once (the server saturated, as
+#     in handoff_load).
 # Needs strace; the server gets SIGTERM at the end of each run.
 set -eu
 N=${1:-200}
+C=8  # concurrent clients of the /proc pass
+[ $((N % C)) -eq 0 ] || { echo "N must be a multiple of $C" >&2; exit 2; }
 here=$0.runfiles/gssx/examples
 [ -d "$here" ] || here=$(dirname "$0")
 gssx=$here/../gssx/gssx_tool
@@ -45,35 +46,47 @@ run() {
               --port_fd 3 3>"$dir/port" 2>/dev/null & ;;
     plain) taskset -c "$last" "$@" --keytab "$dir/server.keytab" \
               --trust "$dir/server.trust" --port_fd 3 3>"$dir/port" 2>/dev/null & ;;
-    perf) taskset -c "$last" perf stat -x, -e task-clock,context-switches -o "$out" \
-              "$@" --keytab "$dir/server.keytab" --trust "$dir/server.trust" \
-              --port_fd 3 3>"$dir/port" 2>/dev/null & ;;
   esac
   tpid=$!
   i=0
   while [ ! -s "$dir/port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
   port=$(cat "$dir/port")
-  taskset -c 0 "$here/client" --connect "127.0.0.1:$port" --keytab "$dir/client.keytab" \
-    --trust "$dir/client.trust" --connections "$n" --requests 10 >/dev/null 2>&1
+  if [ "$tracer" = plain ]; then
+    # the server is idle here: a snapshot of its processes before the load
+    snapshot "$tpid" >"$out.before"
+    cpids=""
+    for c in $(seq "$C"); do
+      taskset -c 0 "$here/client" --connect "127.0.0.1:$port" --keytab "$dir/client.keytab" \
+        --trust "$dir/client.trust" --connections $((n / C)) --requests 10 >/dev/null &
+      cpids="$cpids $!"
+    done
+    wait $cpids
+  else
+    taskset -c 0 "$here/client" --connect "127.0.0.1:$port" --keytab "$dir/client.keytab" \
+      --trust "$dir/client.trust" --connections "$n" --requests 10 >/dev/null
+  fi 2>&1
   if [ "$tracer" = plain ]; then
     server=$tpid
-    # master: CPU ns, voluntary, involuntary switches; then the workers' sums
-    procstat() {
-      cpu=0 v=0 iv=0
-      for p in "$@"; do
-        cpu=$((cpu + $(cut -d' ' -f1 /proc/$p/schedstat)))
-        v=$((v + $(awk '/^voluntary_ctxt_switches/ {print $2}' /proc/$p/status)))
-        iv=$((iv + $(awk '/^nonvoluntary_ctxt_switches/ {print $2}' /proc/$p/status)))
-      done
-      echo "$cpu $v $iv"
-    }
-    workers=$(cat /proc/$server/task/$server/children)
-    echo "$(procstat $server) $(procstat $workers)" >"$out"
+    snapshot "$server" >"$out.after"
+    # per process: CPU ns, voluntary, involuntary switches during the load
+    # (a process that was not there before counts from 0)
+    awk -v m="$server" 'NR == FNR {c[$1] = $2; v[$1] = $3; i[$1] = $4; next}
+      {k = ($1 == m) ? 0 : 1; C[k] += $2 - c[$1]; V[k] += $3 - v[$1]; I[k] += $4 - i[$1]}
+      END {print C[0] + 0, V[0] + 0, I[0] + 0, C[1] + 0, V[1] + 0, I[1] + 0}' \
+      "$out.before" "$out.after" >"$out"
   else
     server=$(cat /proc/$tpid/task/$tpid/children)
   fi
   kill -TERM $server
   wait $tpid || true
+}
+
+# "pid cpu_ns voluntary involuntary" for the master and each of its workers
+snapshot() {
+  for p in "$1" $(cat /proc/$1/task/$1/children); do
+    echo "$p $(cut -d' ' -f1 /proc/$p/schedstat) $(awk '/^voluntary_ctxt_switches/ {v = $2}
+      /^nonvoluntary_ctxt_switches/ {i = $2} END {print v, i}' /proc/$p/status)"
+  done
 }
 
 # strace -c output -> "syscall calls" lines
@@ -95,22 +108,11 @@ for kind in handoff in-master self-accepting; do
     >"$dir/$kind.per"
   run plain "$dir/$kind.x1" "$N" "$@"
   run plain "$dir/$kind.x2" $((2 * N)) "$@"
-  # per connection: master us, master switches (v+iv), workers us, workers switches
+  # per connection: master us, voluntary, involuntary switches; workers the same
   paste -d' ' "$dir/$kind.x1" "$dir/$kind.x2" | awk -v n="$N" '{
-    printf "%.0f %.2f %.0f %.2f\n", ($7 - $1) / n / 1000, ($8 + $9 - $2 - $3) / n,
-      ($10 - $4) / n / 1000, ($11 + $12 - $5 - $6) / n}' >"$dir/$kind.x"
-  if command -v perf >/dev/null 2>&1; then
-    run perf "$dir/$kind.p1" "$N" "$@"
-    run perf "$dir/$kind.p2" $((2 * N)) "$@"
-    awk -F, -v n="$N" 'FNR == NR && $3 == "task-clock" {t1 = $1}
-      FNR == NR && $3 == "context-switches" {c1 = $1}
-      FNR != NR && $3 == "task-clock" {t2 = $1}
-      FNR != NR && $3 == "context-switches" {c2 = $1}
-      END {printf "%.0f %.2f\n", (t2 - t1) * 1000 / n, (c2 - c1) / n}' \
-      "$dir/$kind.p1" "$dir/$kind.p2" >"$dir/$kind.perf"
-  else
-    echo "- -" >"$dir/$kind.perf"
-  fi
+    printf "%.0f %.2f %.2f %.0f %.2f %.2f %.0f\n", ($7 - $1) / n / 1000, ($8 - $2) / n,
+      ($9 - $3) / n, ($10 - $4) / n / 1000, ($11 - $5) / n, ($12 - $6) / n,
+      ($7 - $1 + $10 - $4) / n / 1000}' >"$dir/$kind.x"
 done
 
 printf '%-22s %10s %10s %15s\n' "per connection" handoff in-master self-accepting
@@ -124,20 +126,18 @@ cat "$dir/handoff.per" "$dir/in-master.per" "$dir/self-accepting.per" | awk '{pr
 for kind in handoff in-master self-accepting; do
   awk '{s += $2} END {printf "%.1f ", s}' "$dir/$kind.per"
 done | awk '{printf "%-22s %10s %10s %15s\n", "system calls", $1, $2, $3}'
-for f in 1 2 3 4; do
+echo "with $C clients at once, from /proc (no strace):"
+for f in 1 2 3 4 5 6 7; do
   case $f in
     1) label="master CPU us" ;;
-    2) label="master ctx switches" ;;
-    3) label="workers CPU us" ;;
-    4) label="workers ctx switches" ;;
+    2) label="master vol. switches" ;;
+    3) label="master invol. switches" ;;
+    4) label="workers CPU us" ;;
+    5) label="workers vol. switches" ;;
+    6) label="workers invol. sw." ;;
+    7) label="server CPU us" ;;
   esac
   printf '%-22s %10s %10s %15s\n' "$label" \
     "$(cut -d' ' -f$f "$dir/handoff.x")" "$(cut -d' ' -f$f "$dir/in-master.x")" \
     "$(cut -d' ' -f$f "$dir/self-accepting.x")"
 done
-printf '%-22s %10s %10s %15s\n' "CPU us (perf, no strace)" \
-  "$(cut -d' ' -f1 "$dir/handoff.perf")" "$(cut -d' ' -f1 "$dir/in-master.perf")" \
-  "$(cut -d' ' -f1 "$dir/self-accepting.perf")"
-printf '%-22s %10s %10s %15s\n' "context switches" \
-  "$(cut -d' ' -f2 "$dir/handoff.perf")" "$(cut -d' ' -f2 "$dir/in-master.perf")" \
-  "$(cut -d' ' -f2 "$dir/self-accepting.perf")"

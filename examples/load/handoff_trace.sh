@@ -45,7 +45,7 @@ run() {
               --keytab "$dir/server.keytab" --trust "$dir/server.trust" \
               --port_fd 3 3>"$dir/port" 2>/dev/null & ;;
     plain) taskset -c "$last" "$@" --keytab "$dir/server.keytab" \
-              --trust "$dir/server.trust" --port_fd 3 3>"$dir/port" 2>/dev/null & ;;
+              --trust "$dir/server.trust" --port_fd 3 3>"$dir/port" 2>"$out.log" & ;;
   esac
   tpid=$!
   i=0
@@ -141,3 +141,7 @@ for f in 1 2 3 4 5 6 7; do
     "$(cut -d' ' -f$f "$dir/handoff.x")" "$(cut -d' ' -f$f "$dir/in-master.x")" \
     "$(cut -d' ' -f$f "$dir/self-accepting.x")"
 done
+# The handoff server's own figure: the master's time to export and send
+# one handoff (its statistics line, median over the 2N run).
+printf '%-22s %10s\n' "master: export+send us" \
+  "$(sed -n 's/.*handoff_us_median=\([0-9.]*\).*/\1/p' "$dir/handoff.x2.log" | tail -1)"

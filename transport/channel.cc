@@ -16,9 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "transport/base/errors.h"
 #include "transport/base/csprng.h"
-#include "transport/base/retry.h"
+#include "transport/base/deadline.h"
+#include "transport/base/fd_passing.h"
 #include "transport/base/syscalls.h"
-#include "transport/base/bytes.h"
+#include "transport/wire_format.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77  // Linux 6.5; Debian 12's headers predate it.
@@ -27,81 +28,26 @@
 namespace gssx::transport {
 namespace {
 
-using internal::RetryOnEintr;
 using internal::Sys;
 
-// Message body (little-endian):
-//   0 magic "GXCH"  4 version (1)  5 type  6 reserved (u16, 0)
-//   HELLO   8 verdict (0 accept, 1 refuse)  9 reserved (3)            = 12
-//   HANDOFF 8 token id (16) 24 token size (u64) 32 extra fd count (u16)
-//           34 cipher (u8, TokenCipher) 35 reserved (u8, u32) 40 nonce (24)
-//           64 tag (16) 80 key (32)                                   = 112
-//   ACK     8 token id (16) 24 result (u32: 0 imported, else ErrorKind) = 28
-//   HANDOFF_INLINE 8 token id (16) 24 token size n (u32, <= kMaxInlineToken)
-//           28 extra fd count (u16) 30 reserved (u16, 0) 32 token (n) = 32 + n
-constexpr uint8_t kMagic[4] = {'G', 'X', 'C', 'H'};
-constexpr uint8_t kVersion = 1;
-constexpr uint8_t kTypeHello = 1;
-constexpr uint8_t kTypeHandoff = 2;
-constexpr uint8_t kTypeAck = 3;
-constexpr uint8_t kTypeHandoffInline = 4;
-constexpr size_t kHelloSize = 12;
-constexpr size_t kHandoffSize = 112;
-constexpr size_t kAckSize = 28;
-constexpr size_t kInlineHeaderSize = 32;
-constexpr size_t kMaxInlineSize = kInlineHeaderSize + kMaxInlineToken;
+// The message bodies: transport/wire_format.h.
+using internal::kAckSize;
+using internal::kHandoffSize;
+using internal::kHelloSize;
+using internal::kInlineHeaderSize;
+using internal::kMaxInlineSize;
+using internal::MessageType;
+constexpr uint8_t kTypeHello = static_cast<uint8_t>(MessageType::kHello);
+constexpr uint8_t kTypeHandoff = static_cast<uint8_t>(MessageType::kHandoff);
+constexpr uint8_t kTypeAck = static_cast<uint8_t>(MessageType::kAck);
+constexpr uint8_t kTypeHandoffInline =
+    static_cast<uint8_t>(MessageType::kHandoffInline);
+static_assert(1 + kMaxExtraFds == kMaxFdsPerMessage);
 // Receive buffer: larger than any valid body, so MSG_TRUNC means garbage.
 // Then the send buffer, for the largest body we send.
-constexpr size_t kRecvSize = kMaxInlineSize + 32;
+constexpr size_t kRecvSize = internal::kMaxMessageSize + 32;
 constexpr size_t kSendSize = std::max(kHandoffSize, kMaxInlineSize);
 constexpr size_t kScratchSize = kRecvSize + kSendSize;
-
-void PutPreamble(internal::Writer& w, uint8_t type) {
-  w.Bytes(kMagic);
-  w.U8(kVersion);
-  w.U8(type);
-  w.U16(0);
-}
-
-int PollTimeoutMs(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(
-      std::min<int64_t>(absl::ToInt64Milliseconds(left + absl::Milliseconds(1)),
-                        1 << 30));
-}
-
-absl::Time DeadlineAfter(absl::Duration timeout) {
-  if (timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
-  return absl::Now() + timeout;
-}
-
-// Waits until `fd` is ready for `events` or the deadline passes.
-absl::Status WaitFor(int fd, short events, absl::Time deadline,
-                     const char* what) {
-  for (;;) {
-    struct pollfd p = {fd, events, 0};
-    int n = Sys().poll(&p, 1, PollTimeoutMs(deadline));
-    if (n > 0) return absl::OkStatus();
-    if (n == 0) {
-      return MakeError(ErrorKind::kTimeout,
-                       absl::StrCat("timed out waiting to ", what));
-    }
-    if (errno != EINTR) return OsError(errno, "poll");
-  }
-}
-
-// Control data for one message: SCM_RIGHTS with up to 1 + kMaxExtraFds
-// fds (the token memfd and the extra fds).
-union ControlBuffer {
-  struct cmsghdr align;
-  char bytes[CMSG_SPACE(sizeof(int) * (1 + kMaxExtraFds))];
-};
-
-bool IsPeerGone(int e) {
-  return e == EPIPE || e == ECONNRESET || e == ENOTCONN;
-}
 
 absl::StatusOr<sockaddr_un> ParseAddress(const std::string& address,
                                          socklen_t* len) {
@@ -267,12 +213,8 @@ absl::Status Channel::Finish(const ChannelOptions& options) {
 
 absl::Status Channel::SendHello(bool accept) {
   uint8_t body[kHelloSize];
-  internal::Writer w(absl::MakeSpan(body));
-  PutPreamble(w, kTypeHello);
-  w.U8(accept ? 0 : 1);
-  w.U8(0);
-  w.U16(0);
-  return SendBody(absl::MakeConstSpan(body, w.size()), {});
+  const size_t n = internal::EncodeHello(accept, absl::MakeSpan(body));
+  return SendBody(absl::MakeConstSpan(body, n), {});
 }
 
 absl::Status Channel::AwaitHello(absl::Time deadline) {
@@ -346,7 +288,7 @@ absl::StatusOr<Channel> Channel::Connect(const std::string& address,
   int rc = Sys().connect(fd->get(), reinterpret_cast<sockaddr*>(&*addr), len);
   if (rc != 0 && errno == EINTR) {
     // The connection goes on in the background; wait for it to finish.
-    absl::Status w = WaitFor(fd->get(), POLLOUT,
+    absl::Status w = WaitUntilReady(fd->get(), POLLOUT,
                              DeadlineAfter(options.open_timeout), "connect");
     if (!w.ok()) return w;
     int err = 0;
@@ -365,140 +307,42 @@ absl::StatusOr<Channel> Channel::Connect(const std::string& address,
 
 absl::Status Channel::SendBody(absl::Span<const uint8_t> body,
                                absl::Span<const int> fds) {
-  struct iovec iov = {const_cast<uint8_t*>(body.data()), body.size()};
-  struct msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  // On the stack, sized for the most fds a message may carry: no heap
-  // allocation per message.
-  ControlBuffer control;
-  if (!fds.empty()) {
-    if (fds.size() > 1 + kMaxExtraFds) {
-      return MakeError(ErrorKind::kBadArgument, "too many fds for a message");
-    }
-    msg.msg_control = control.bytes;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    std::memset(control.bytes, 0, msg.msg_controllen);
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  // The deadline is only needed if the socket buffer is full; reading the
-  // clock for every message would be wasted on the common path.
-  absl::Time deadline = absl::InfinitePast();
-  for (;;) {
-    ssize_t n = RetryOnEintr([&] {
-      return Sys().sendmsg(socket_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    });
-    if (n >= 0) return absl::OkStatus();
-    if (errno == EAGAIN) {
-      if (deadline == absl::InfinitePast()) {
-        deadline = DeadlineAfter(options_.send_timeout);
-      }
-      absl::Status w = WaitFor(socket_.get(), POLLOUT, deadline, "send");
-      if (!w.ok()) return w;
-      continue;
-    }
-    if (IsPeerGone(errno)) {
-      return MakeError(ErrorKind::kPeerClosed,
-                       absl::StrCat("peer closed the channel (sendmsg: ",
-                                    std::strerror(errno), ")"),
-                       errno);
-    }
-    return OsError(errno, "sendmsg");
-  }
+  return SendWithFds(socket_.get(), body, fds, options_.send_timeout);
 }
 
 absl::Status Channel::SendAck(const TokenId& id, uint32_t result) {
   uint8_t body[kAckSize];
-  internal::Writer w(absl::MakeSpan(body));
-  PutPreamble(w, kTypeAck);
-  w.Bytes(id);
-  w.U32(result);
-  return SendBody(absl::MakeConstSpan(body, w.size()), {});
+  const size_t n = internal::EncodeAck(id, result, absl::MakeSpan(body));
+  return SendBody(absl::MakeConstSpan(body, n), {});
 }
 
 absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
                                                       absl::Time deadline) {
-  // Room for the token memfd and max_fds extra fds, nothing more (the
-  // kernel sets MSG_CTRUNC for the rest). On the stack: no allocation.
   if (max_fds > kMaxExtraFds) {
     return MakeError(ErrorKind::kBadArgument, "max_fds above kMaxExtraFds");
   }
-  ControlBuffer control;
-  const size_t control_size = CMSG_SPACE(sizeof(int) * (1 + max_fds));
   uint8_t* body = scratch_.data();
-  struct iovec iov = {body, kRecvSize};
-  struct msghdr msg;
-  ssize_t n;
-  bool reset_seen = false;
-  // Without a deadline, block in recvmsg itself (one system call less);
-  // with one, poll first — unless the deadline has passed already (a check
-  // that must not wait, e.g. PendingDelivery::Check): then one non-blocking
-  // recvmsg answers, whether or not a message is there.
-  const bool block = deadline == absl::InfiniteFuture();
-  const bool no_wait = !block && deadline <= absl::Now();
-  bool ready = block || no_wait;
-  for (;;) {
-    if (!ready) {
-      if (absl::Status w = WaitFor(socket_.get(), POLLIN, deadline, "receive");
-          !w.ok()) {
-        return w;
-      }
-    }
-    ready = false;
-    std::memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.bytes;
-    msg.msg_controllen = control_size;
-    n = RetryOnEintr([&] {
-      return Sys().recvmsg(socket_.get(), &msg,
-                           MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
-    });
-    if (n >= 0) break;
-    if (errno == EAGAIN) {
-      if (no_wait) {
-        return MakeError(ErrorKind::kTimeout, "timed out waiting to receive");
-      }
-      continue;
-    }
-    if (errno == ECONNRESET && !reset_seen) {
-      // A peer that closed with our messages unread makes the next recv
-      // fail once with ECONNRESET, ahead of what it sent before closing
-      // (a refusal HELLO, an ack). Read on: the error is now cleared.
-      reset_seen = true;
-      continue;
-    }
-    if (IsPeerGone(errno)) {
-      return MakeError(ErrorKind::kPeerClosed, "peer closed the channel",
-                       errno);
-    }
-    return OsError(errno, "recvmsg");
+  ReceiveWithFdsOptions receive;
+  // Room for the token memfd and max_fds extra fds, nothing more (the
+  // kernel sets MSG_CTRUNC for the rest and installs none of them).
+  receive.max_fds = 1 + max_fds;
+  receive.deadline = deadline;
+  if (deadline != absl::InfiniteFuture() && deadline <= absl::Now()) {
+    // A check that must not wait (e.g. PendingDelivery::Check): one
+    // non-blocking recvmsg answers, whether or not a message is there —
+    // no poll first.
+    receive.deadline = absl::InfiniteFuture();
+    receive.flags = MSG_DONTWAIT;
   }
-  // Own every fd at once, whatever else is wrong with the message.
+  // Every fd is owned at once, whatever else is wrong with the message.
+  absl::StatusOr<ReceivedMessage> in =
+      ReceiveWithFds(socket_.get(), absl::MakeSpan(body, kRecvSize), receive);
+  if (!in.ok()) return in.status();
   Message m;
-  bool unexpected_control = false;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      m.fds.reserve(m.fds.size() + count);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        m.fds.emplace_back(fd);
-      }
-    } else {
-      unexpected_control = true;
-    }
-  }
+  m.fds = std::move(in->fds);
   // Wipe what we received (it may hold a one-time key) when we leave,
   // unless the message keeps a view of it; the caller wipes then.
-  const size_t received = static_cast<size_t>(std::min<ssize_t>(n, kRecvSize));
+  const size_t received = in->size;
   struct Wiper {
     uint8_t* p;
     size_t n;
@@ -508,81 +352,21 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
     }
   } wiper{body, received};
 
-  if (n == 0) {
-    return MakeError(ErrorKind::kPeerClosed, "peer closed the channel");
+  if (in->body_truncated) {
+    return in->Check();  // kMessageTruncated
   }
-  if (msg.msg_flags & MSG_TRUNC) {
-    return MakeError(ErrorKind::kMessageTruncated,
-                     "message longer than any valid message");
-  }
-  internal::Reader r(absl::MakeConstSpan(body, received));
-  uint8_t magic[4], version, reserved8;
-  uint16_t reserved16;
-  r.Bytes(absl::MakeSpan(magic));
-  r.U8(&version);
-  r.U8(&m.type);
-  r.U16(&reserved16);
-  if (!r.ok() || std::memcmp(magic, kMagic, 4) != 0) {
-    return MakeError(ErrorKind::kMalformed, "message: bad magic");
-  }
-  if (version != kVersion) {
-    return MakeError(ErrorKind::kMalformed,
-                     absl::StrCat("message: unsupported version ", version));
-  }
-  size_t expected_size = 0;
-  switch (m.type) {
-    case kTypeHello:
-      expected_size = kHelloSize;
-      r.U8(&m.verdict);
-      r.U8(&reserved8);
-      r.U16(&reserved16);
-      break;
-    case kTypeHandoff: {
-      expected_size = kHandoffSize;
-      uint32_t reserved32 = 0;
-      uint8_t cipher = 0;
-      r.Bytes(absl::MakeSpan(m.expect.id));
-      r.U64(&m.expect.file_size);
-      r.U16(&m.extra_fd_count);
-      r.U8(&cipher);
-      r.U8(&reserved8);
-      r.U32(&reserved32);
-      m.expect.cipher = static_cast<TokenCipher>(cipher);
-      r.Bytes(absl::MakeSpan(m.expect.nonce));
-      r.Bytes(absl::MakeSpan(m.expect.tag));
-      r.View(kTokenKeySize, &m.key);
-      break;
-    }
-    case kTypeHandoffInline: {
-      uint32_t size = 0;
-      r.Bytes(absl::MakeSpan(m.expect.id));
-      r.U32(&size);
-      r.U16(&m.extra_fd_count);
-      r.U16(&reserved16);
-      if (!r.ok() || size > kMaxInlineToken || reserved16 != 0) {
-        return MakeError(ErrorKind::kMalformed, "message: bad inline handoff");
-      }
-      m.expect.file_size = size;
-      expected_size = kInlineHeaderSize + size;
-      r.View(size, &m.key);
-      break;
-    }
-    case kTypeAck:
-      expected_size = kAckSize;
-      r.Bytes(absl::MakeSpan(m.expect.id));
-      r.U32(&m.result);
-      break;
-    default:
-      return MakeError(ErrorKind::kMalformed,
-                       absl::StrCat("message: unknown type ", m.type));
-  }
-  if (!r.ok() || received != expected_size || r.remaining() != 0) {
-    return MakeError(ErrorKind::kMalformed, "message: wrong length");
-  }
-  const bool is_handoff =
-      m.type == kTypeHandoff || m.type == kTypeHandoffInline;
+  absl::StatusOr<internal::WireMessage> parsed =
+      internal::ParseMessage(absl::MakeConstSpan(body, received));
+  if (!parsed.ok()) return parsed.status();
+  m.type = static_cast<uint8_t>(parsed->type);
+  m.verdict = parsed->verdict;
+  m.expect = parsed->expect;
+  m.extra_fd_count = parsed->extra_fd_count;
+  m.key = parsed->key;
+  m.result = parsed->result;
+  const bool is_handoff = parsed->is_handoff();
   absl::Status error;
-  if (msg.msg_flags & MSG_CTRUNC) {
+  if (in->control_truncated) {
     if (is_handoff && m.extra_fd_count > max_fds) {
       error = MakeError(ErrorKind::kTooManyFds,
                         absl::StrCat("handoff carries ", m.extra_fd_count,
@@ -590,14 +374,11 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
                                      " accepted"));
     } else {
       // The kernel could not install every fd: the receiver is at
-      // RLIMIT_NOFILE (it does not say so otherwise).
-      error = MakeError(ErrorKind::kControlTruncated,
-                        "fds lost in transit: receiver out of descriptors "
-                        "(EMFILE) or control message cut",
-                        EMFILE);
+      // RLIMIT_NOFILE (it does not say so otherwise). kControlTruncated.
+      error = in->Check();
     }
-  } else if (unexpected_control) {
-    error = MakeError(ErrorKind::kMalformed, "message: unexpected control data");
+  } else if (in->unexpected_control) {
+    error = in->Check();  // kMalformed
   } else if (is_handoff ? m.fds.size() != 1u + m.extra_fd_count
                         : !m.fds.empty()) {
     error = MakeError(ErrorKind::kMalformed,
@@ -635,18 +416,10 @@ absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
   std::copy(extra_fds.begin(), extra_fds.end(), fds + 1);
 
   uint8_t* body = scratch_.data() + kRecvSize;  // locked: carries the key
-  internal::Writer w(absl::MakeSpan(body, kHandoffSize));
-  PutPreamble(w, kTypeHandoff);
-  w.Bytes(sealed->expect.id);
-  w.U64(sealed->expect.file_size);
-  w.U16(static_cast<uint16_t>(extra_fds.size()));
-  w.U8(static_cast<uint8_t>(sealed->expect.cipher));
-  w.U8(0);
-  w.U32(0);
-  w.Bytes(sealed->expect.nonce);
-  w.Bytes(sealed->expect.tag);
-  w.Bytes(sealed->key.span());
-  absl::Status sent = SendBody(absl::MakeConstSpan(body, w.size()),
+  const size_t n = internal::EncodeHandoff(
+      sealed->expect, static_cast<uint16_t>(extra_fds.size()),
+      sealed->key.span(), absl::MakeSpan(body, kHandoffSize));
+  absl::Status sent = SendBody(absl::MakeConstSpan(body, n),
                                absl::MakeConstSpan(fds, 1 + extra_fds.size()));
   sodium_memzero(body, kHandoffSize);
   if (!sent.ok()) return sent;  // nothing left the process
@@ -676,14 +449,10 @@ absl::StatusOr<Handoff> Channel::SendInline(absl::Span<const uint8_t> token,
 
   uint8_t* body = scratch_.data() + kRecvSize;  // locked: carries the token
   const size_t size = kInlineHeaderSize + token.size();
-  internal::Writer w(absl::MakeSpan(body, size));
-  PutPreamble(w, kTypeHandoffInline);
-  w.Bytes(handoff.expect_.id);
-  w.U32(static_cast<uint32_t>(token.size()));
-  w.U16(static_cast<uint16_t>(extra_fds.size()));
-  w.U16(0);
-  w.Bytes(token);
-  absl::Status sent = SendBody(absl::MakeConstSpan(body, w.size()),
+  const size_t n = internal::EncodeInlineHandoff(
+      handoff.expect_.id, token, static_cast<uint16_t>(extra_fds.size()),
+      absl::MakeSpan(body, size));
+  absl::Status sent = SendBody(absl::MakeConstSpan(body, n),
                                absl::MakeConstSpan(fds, 1 + extra_fds.size()));
   sodium_memzero(body, size);
   if (!sent.ok()) return sent;  // nothing left the process
@@ -846,7 +615,7 @@ absl::StatusOr<Listener> Listener::Listen(const std::string& address,
 absl::StatusOr<Channel> Listener::Accept(absl::Duration timeout) {
   absl::Time deadline = DeadlineAfter(timeout);
   for (;;) {
-    if (absl::Status w = WaitFor(socket_.get(), POLLIN, deadline, "accept");
+    if (absl::Status w = WaitUntilReady(socket_.get(), POLLIN, deadline, "accept");
         !w.ok()) {
       return w;
     }

@@ -23,9 +23,11 @@
 #include "testing/fd_leak.h"
 #include "transport/testing/raw_messages.h"
 #include "testing/status_matchers.h"
+#include "transport/base/deadline.h"
 #include "transport/base/errors.h"
 #include "transport/base/syscalls.h"
 #include "transport/base/bytes.h"
+#include "transport/wire_format.h"
 
 namespace gssx::transport {
 namespace {
@@ -129,8 +131,8 @@ TEST(ChannelTest, PeerDiesBeforeImportSenderReclaimsIntact) {
     absl::StatusOr<Channel> ch = Channel::Open(std::move(fds.second));
     if (!ch.ok()) return 10;
     // Wait until the handoff has arrived, then die without importing.
-    struct pollfd pf = {ch->fd(), POLLIN, 0};
-    poll(&pf, 1, 30000);
+    (void)WaitUntilReady(ch->fd(), POLLIN, DeadlineAfter(absl::Seconds(30)),
+                         "receive the handoff");
     return 0;
   }));
   fds.second.Reset();
@@ -345,8 +347,7 @@ class RawPeerTest : public ::testing::Test {
     auto fds = MakeSocketPair();
     ASSERT_THAT(fds, IsOk());
     raw_ = std::move(fds->second);
-    uint8_t hello[12] = {'G', 'X', 'C', 'H', 1, 1, 0, 0, 0, 0, 0, 0};
-    SendRaw(raw_.get(), hello, {});
+    SendRaw(raw_.get(), ::gssx::testing::HelloMessageBody(), {});
     auto ch = Channel::Open(std::move(fds->first));
     ASSERT_THAT(ch, IsOk());
     channel_ = std::make_unique<Channel>(std::move(*ch));
@@ -416,22 +417,23 @@ TEST_F(RawPeerTest, SilentPeerTimesOut) {
               HasErrorKind(ErrorKind::kTimeout));
 }
 
-// HANDOFF_INLINE body (channel.cc): preamble, id, size, extra fd count,
-// reserved, the token.
+// HANDOFF_INLINE body (transport/wire_format.h) carrying `token`: the
+// encoder's header of an empty token, the token appended and its size
+// patched in (offset 24) — also for bodies no honest sender writes (a
+// token above kMaxInlineToken, a `claimed_size` or `reserved` (offset 30)
+// that does not match).
 std::vector<uint8_t> InlineBody(absl::Span<const uint8_t> token,
                                 uint16_t extra, uint16_t reserved = 0,
                                 uint32_t claimed_size = UINT32_MAX) {
-  std::vector<uint8_t> b = {'G', 'X', 'C', 'H', 1, 4, 0, 0};
-  for (int i = 0; i < 16; ++i) b.push_back(static_cast<uint8_t>(i + 1));
-  const uint32_t n = claimed_size == UINT32_MAX
-                         ? static_cast<uint32_t>(token.size())
-                         : claimed_size;
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(n >> (8 * i)));
-  b.push_back(static_cast<uint8_t>(extra));
-  b.push_back(static_cast<uint8_t>(extra >> 8));
-  b.push_back(static_cast<uint8_t>(reserved));
-  b.push_back(static_cast<uint8_t>(reserved >> 8));
+  TokenId id;
+  for (int i = 0; i < 16; ++i) id[i] = static_cast<uint8_t>(i + 1);
+  std::vector<uint8_t> b(internal::kInlineHeaderSize);
+  EXPECT_EQ(internal::EncodeInlineHandoff(id, {}, extra, absl::MakeSpan(b)),
+            b.size());
   b.insert(b.end(), token.begin(), token.end());
+  internal::PutLe(b.data() + 24,
+                  claimed_size == UINT32_MAX ? token.size() : claimed_size, 4);
+  internal::PutLe(b.data() + 30, reserved, 2);
   return b;
 }
 
@@ -505,8 +507,7 @@ TEST_F(RawPeerTest, MalformedInlineHandoffsAreRejected) {
 // mode-0, sealed latch memfd; larger ones as ciphertext in the memfd.
 TEST(ChannelTest, SmallTokensGoInlineLargeOnesAsCiphertext) {
   ASSERT_OK_AND_ASSIGN(auto fds, MakeSocketPair());
-  uint8_t hello[12] = {'G', 'X', 'C', 'H', 1, 1, 0, 0, 0, 0, 0, 0};
-  SendRaw(fds.second.get(), hello, {});
+  SendRaw(fds.second.get(), ::gssx::testing::HelloMessageBody(), {});
   ASSERT_OK_AND_ASSIGN(Channel ch, Channel::Open(std::move(fds.first)));
   char drop[64];
   ASSERT_EQ(recv(fds.second.get(), drop, sizeof drop, 0), 12);
@@ -514,21 +515,13 @@ TEST(ChannelTest, SmallTokensGoInlineLargeOnesAsCiphertext) {
                       kMaxInlineToken + 1, size_t{4096}}) {
     const std::vector<uint8_t> token(size, 'q');
     ASSERT_OK_AND_ASSIGN(Handoff h, ch.Send(token));
-    std::vector<uint8_t> body(2048);
-    struct iovec iov = {body.data(), body.size()};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(fds.second.get(), &msg, MSG_CMSG_CLOEXEC);
-    ASSERT_GT(n, 8) << size;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    ASSERT_NE(c, nullptr);
-    int raw_fd;
-    std::memcpy(&raw_fd, CMSG_DATA(c), sizeof raw_fd);
-    UniqueFd memfd(raw_fd);
+    ASSERT_OK_AND_ASSIGN(::gssx::testing::RawMessage message,
+                         ::gssx::testing::ReceiveRawMessage(fds.second.get(), 1));
+    const std::vector<uint8_t>& body = message.body;
+    const size_t n = body.size();
+    ASSERT_GT(n, 8u) << size;
+    ASSERT_EQ(message.fds.size(), 1u) << size;
+    UniqueFd memfd = std::move(message.fds[0]);
     struct stat st;
     ASSERT_EQ(fstat(memfd.get(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0u) << size;
@@ -538,13 +531,13 @@ TEST(ChannelTest, SmallTokensGoInlineLargeOnesAsCiphertext) {
         << size;
     if (size <= kMaxInlineToken) {
       EXPECT_EQ(body[5], 4) << size;  // HANDOFF_INLINE
-      EXPECT_EQ(static_cast<size_t>(n), 32 + size);
+      EXPECT_EQ(n, 32 + size);
       EXPECT_EQ(st.st_size, 0) << size;
       EXPECT_EQ(std::vector<uint8_t>(body.begin() + 32, body.begin() + n),
                 token);
     } else {
       EXPECT_EQ(body[5], 2) << size;  // HANDOFF: ciphertext in the file
-      EXPECT_EQ(static_cast<size_t>(n), 112u);
+      EXPECT_EQ(n, 112u);
       EXPECT_EQ(static_cast<size_t>(st.st_size), size);
     }
     // Never imported: the exporter takes it back intact.

@@ -26,6 +26,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "c_frames.h"
+
 #define FLAGS                                                       \
   (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |    \
    GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG)
@@ -43,52 +45,6 @@ static int fail(const char *what, OM_uint32 major, OM_uint32 minor) {
     gss_release_buffer(&m, &b);
   } else {
     printf("c_client: FAILED: %s\n", what);
-  }
-  return 1;
-}
-
-static int write_all(int fd, const void *p, size_t n) {
-  const char *c = p;
-  while (n > 0) {
-    ssize_t w = write(fd, c, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return 0;
-    c += w;
-    n -= (size_t)w;
-  }
-  return 1;
-}
-
-static int read_all(int fd, void *p, size_t n) {
-  char *c = p;
-  while (n > 0) {
-    ssize_t r = read(fd, c, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return 0;
-    c += r;
-    n -= (size_t)r;
-  }
-  return 1;
-}
-
-static int send_frame(int fd, const void *p, size_t n) {
-  uint32_t len = htonl((uint32_t)n);
-  return write_all(fd, &len, 4) && (n == 0 || write_all(fd, p, n));
-}
-
-static int recv_frame(int fd, gss_buffer_desc *out) {
-  uint32_t len;
-  out->value = NULL;
-  out->length = 0;
-  if (!read_all(fd, &len, 4)) return 0;
-  len = ntohl(len);
-  if (len == 0 || len > 65536) return 0;
-  out->value = malloc(len);
-  out->length = len;
-  if (out->value == NULL || !read_all(fd, out->value, len)) {
-    free(out->value);
-    out->value = NULL;
-    return 0;
   }
   return 1;
 }
@@ -150,7 +106,9 @@ int main(int argc, char **argv) {
     }
     gss_release_buffer(&minor, &out);
     if (major == GSS_S_COMPLETE) break;
-    if (!recv_frame(fd, &in)) return fail("server closed during handshake", 0, 0);
+    if (!recv_frame(fd, &in) || in.length == 0) {
+      return fail("server closed during handshake", 0, 0);
+    }
   }
   gss_release_name(&minor, &target);
   for (i = 0; i < requests; ++i) {
@@ -168,7 +126,7 @@ int main(int argc, char **argv) {
       return fail("send request", 0, 0);
     }
     gss_release_buffer(&minor, &wrapped);
-    if (!recv_frame(fd, &reply)) return fail("no answer", 0, 0);
+    if (!recv_frame(fd, &reply) || reply.length == 0) return fail("no answer", 0, 0);
     major = gss_unwrap(&minor, ctx, &reply, &plain, &conf, NULL);
     free(reply.value);
     if (major != GSS_S_COMPLETE || !conf) return fail("gss_unwrap", major, minor);

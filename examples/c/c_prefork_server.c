@@ -58,6 +58,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "c_frames.h"
+
 #define MAX_WORKERS 32
 #define HANDOFF_TIMEOUT_MS 5000
 
@@ -115,56 +117,6 @@ static const char *why(OM_uint32 major, OM_uint32 minor) {
   snprintf(text, sizeof text, "%.*s", (int)b.length, (char *)b.value);
   gss_release_buffer(&m, &b);
   return text;
-}
-
-/* ------------------------------------------------------------- frames */
-
-static int write_all(int fd, const void *p, size_t n) {
-  const char *c = p;
-  while (n > 0) {
-    ssize_t w = write(fd, c, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return 0;
-    c += w;
-    n -= (size_t)w;
-  }
-  return 1;
-}
-
-static int read_all(int fd, void *p, size_t n) {
-  char *c = p;
-  while (n > 0) {
-    ssize_t r = read(fd, c, n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return 0;
-    c += r;
-    n -= (size_t)r;
-  }
-  return 1;
-}
-
-static int send_frame(int fd, const void *p, size_t n) {
-  uint32_t len = htonl((uint32_t)n);
-  return write_all(fd, &len, 4) && write_all(fd, p, n);
-}
-
-/* Reads a frame into a malloc'ed buffer (*out; length *n). */
-static int recv_frame(int fd, gss_buffer_desc *out) {
-  uint32_t len;
-  out->value = NULL;
-  out->length = 0;
-  if (!read_all(fd, &len, 4)) return 0;
-  len = ntohl(len);
-  if (len > 65536) return 0;
-  out->length = len;
-  if (len == 0) return 1;
-  out->value = malloc(len);
-  if (out->value == NULL || !read_all(fd, out->value, len)) {
-    free(out->value);
-    out->value = NULL;
-    return 0;
-  }
-  return 1;
 }
 
 /* ------------------------------------------------------------- worker */

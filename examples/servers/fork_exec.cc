@@ -86,7 +86,7 @@ class Server {
       if (fds[1].revents & POLLIN) HandleSignals();
       if (stopping_) break;
       AdvanceHandshakes(absl::MakeConstSpan(fds).subspan(2));
-      if (fds[0].revents & POLLIN) AcceptOne();
+      if (fds[0].revents & POLLIN) handshakes_.AcceptFrom(listener_.get(), absl::Now());
     }
     Shutdown();
     return 0;
@@ -125,22 +125,9 @@ class Server {
     sessions_[pid].killed = true;  // reaped by Reap, on SIGCHLD
   }
 
-  // The handshake is not done here: the connection joins handshakes_,
-  // which the poll loop drives (handshakes.h), so that a client that sends
-  // nothing holds up no one else.
-  void AcceptOne() {
-    UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!client.valid()) return;
-    handshakes_.Add(std::move(client), absl::Now());
-  }
-
   void AdvanceHandshakes(absl::Span<const struct pollfd> ready) {
-    HandshakeProgress progress = handshakes_.Advance(ready, absl::Now());
-    for (const std::string& why : progress.failures) {
-      ++stats_.failures;
-      Log(kWho, why);
-    }
-    for (AuthenticatedClient& c : progress.authenticated) {
+    for (AuthenticatedClient& c : handshakes_.AdvanceAndLog(
+             ready, absl::Now(), kWho, options_.verbose, &stats_.failures)) {
       StartSessionFor(&c.ctx, std::move(c.fd));
     }
   }
@@ -148,10 +135,6 @@ class Server {
   // Steps 2-7 for an authenticated connection, with one retry.
   void StartSessionFor(Context* ctx, UniqueFd client) {
     ++stats_.connections;
-    if (options_.verbose) {
-      absl::StatusOr<ContextInfo> info = ctx->Inquire();
-      Log(kWho, absl::StrCat("authenticated ", info.ok() ? info->source.identity() : "?"));
-    }
     for (int attempt = 0; attempt < 2; ++attempt) {
       absl::Status s = StartSession(*ctx, client.get());
       if (s.ok()) {

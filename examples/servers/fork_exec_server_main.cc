@@ -28,11 +28,10 @@
 #include "absl/strings/str_cat.h"
 #include "examples/common/cli.h"
 #include "examples/servers/fork_exec.h"
+#include "examples/servers/server_flags.h"
 #include "examples/servers/server_util.h"
 #include "gssx/status.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:0",
-          "HOST:PORT (PORT 0: any free port, printed) or unix:PATH");
 ABSL_FLAG(std::string, keytab, "", "the server's keytab (gssx keygen)");
 ABSL_FLAG(std::string, trust, "", "trust file naming the clients");
 ABSL_FLAG(std::string, session, "",
@@ -41,9 +40,6 @@ ABSL_FLAG(std::string, session, "",
 ABSL_FLAG(std::string, user, "",
           "run sessions as this user (the server must be root); they drop "
           "privileges before importing the context");
-ABSL_FLAG(int, port_fd, -1, "write the bound port to this fd (for harnesses)");
-ABSL_FLAG(int, stats_fd, -1, "write the statistics line to this fd at exit");
-ABSL_FLAG(bool, verbose, false, "log every connection and session");
 
 namespace {
 
@@ -95,13 +91,10 @@ int main(int argc, char** argv) {
   }
   gssx::examples::ParseCommandLine(argc, argv);
   gssx::examples::ForkExecOptions o;
-  o.listen = absl::GetFlag(FLAGS_listen);
+  gssx::examples::ApplyServerFlags(&o);  // --listen --port_fd --stats_fd --verbose
   o.keytab = absl::GetFlag(FLAGS_keytab);
   o.trust = absl::GetFlag(FLAGS_trust);
   o.user = absl::GetFlag(FLAGS_user);
-  o.port_fd = absl::GetFlag(FLAGS_port_fd);
-  o.stats_fd = absl::GetFlag(FLAGS_stats_fd);
-  o.verbose = absl::GetFlag(FLAGS_verbose);
   if (o.keytab.empty() || o.trust.empty()) {
     std::fprintf(stderr, "fork_exec_server: --keytab and --trust are required (--help)\n");
     return 2;

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "examples/servers/serve.h"
+#include "examples/servers/server_util.h"
 #include "gssx/status.h"
 
 namespace gssx::examples {
@@ -137,6 +138,28 @@ HandshakeProgress PendingHandshakes::Advance(
   }
   pending_ = std::move(kept);
   return out;
+}
+
+void PendingHandshakes::AcceptFrom(int listener, absl::Time now) {
+  transport::UniqueFd client(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  if (client.valid()) Add(std::move(client), now);
+}
+
+std::vector<AuthenticatedClient> PendingHandshakes::AdvanceAndLog(
+    absl::Span<const struct pollfd> ready, absl::Time now, absl::string_view who,
+    bool verbose, int64_t* failures) {
+  HandshakeProgress progress = Advance(ready, now);
+  for (const std::string& why : progress.failures) {
+    ++*failures;
+    Log(who, why);
+  }
+  if (verbose) {
+    for (const AuthenticatedClient& c : progress.authenticated) {
+      absl::StatusOr<ContextInfo> info = c.ctx.Inquire();
+      Log(who, absl::StrCat("authenticated ", info.ok() ? info->source.identity() : "?"));
+    }
+  }
+  return std::move(progress.authenticated);
 }
 
 }  // namespace gssx::examples

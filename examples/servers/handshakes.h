@@ -80,6 +80,9 @@ class PendingHandshakes {
   // the cap, the oldest pending connection is dropped first (reported by
   // the next Advance).
   void Add(transport::UniqueFd client, absl::Time now);
+  // Accepts one connection from `listener` (none waiting: nothing) and
+  // Adds it: what a server does when its listener is readable.
+  void AcceptFrom(int listener, absl::Time now);
 
   // Appends one {fd, POLLIN} per pending connection, in order.
   void AppendPollFds(std::vector<struct pollfd>* fds) const;
@@ -93,6 +96,13 @@ class PendingHandshakes {
   // answers complete first frames, drops expired and failed connections.
   HandshakeProgress Advance(absl::Span<const struct pollfd> ready,
                             absl::Time now);
+
+  // Advance, as the servers use it: each failure logged as `who` and
+  // counted in *failures; with `verbose`, each client's identity logged.
+  // Returns the authenticated clients.
+  std::vector<AuthenticatedClient> AdvanceAndLog(
+      absl::Span<const struct pollfd> ready, absl::Time now,
+      absl::string_view who, bool verbose, int64_t* failures);
 
   size_t size() const { return pending_.size(); }
   // Closes every pending connection (a forked child drops the parent's).

@@ -14,13 +14,9 @@
 #include "absl/flags/usage.h"
 #include "examples/common/cli.h"
 #include "examples/servers/krb5_server.h"
+#include "examples/servers/server_flags.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:0",
-          "HOST:PORT (PORT 0: any free port, printed) or unix:PATH");
 ABSL_FLAG(int, workers, 2, "number of pre-forked workers (>= 1)");
-ABSL_FLAG(int, port_fd, -1, "write the bound port to this fd (for harnesses)");
-ABSL_FLAG(int, stats_fd, -1, "write the statistics line to this fd at exit");
-ABSL_FLAG(bool, verbose, false, "log every connection");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -29,11 +25,8 @@ int main(int argc, char** argv) {
       "[--listen 127.0.0.1:0] [--workers 2]");
   gssx::examples::ParseCommandLine(argc, argv);
   gssx::examples::Krb5ServerOptions o;
-  o.listen = absl::GetFlag(FLAGS_listen);
+  gssx::examples::ApplyServerFlags(&o);  // --listen --port_fd --stats_fd --verbose
   o.workers = absl::GetFlag(FLAGS_workers);
-  o.port_fd = absl::GetFlag(FLAGS_port_fd);
-  o.stats_fd = absl::GetFlag(FLAGS_stats_fd);
-  o.verbose = absl::GetFlag(FLAGS_verbose);
   if (o.workers < 1) {
     std::fprintf(stderr, "krb5_server: --workers must be >= 1\n");
     return 2;

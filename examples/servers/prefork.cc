@@ -147,7 +147,9 @@ class Master {
       ServeReady(absl::MakeConstSpan(fds).subspan(first_served,
                                                   first_handshake - first_served));
       AdvanceHandshakes(absl::MakeConstSpan(fds).subspan(first_handshake));
-      if (fds[0].revents & POLLIN) AcceptOne();
+      // Handshakes are driven by the loop (handshakes.h): a client that
+      // sends nothing holds up no one else.
+      if (fds[0].revents & POLLIN) handshakes_.AcceptFrom(listener_.get(), absl::Now());
     }
     Shutdown();
     return 0;
@@ -165,29 +167,11 @@ class Master {
     }
   }
 
-  // The handshake is not done here: the connection joins handshakes_,
-  // which the poll loop drives (handshakes.h), so that a client that sends
-  // nothing holds up no one else.
-  void AcceptOne() {
-    UniqueFd client(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!client.valid()) return;
-    handshakes_.Add(std::move(client), absl::Now());
-  }
-
   void AdvanceHandshakes(absl::Span<const struct pollfd> ready) {
-    HandshakeProgress progress = handshakes_.Advance(ready, absl::Now());
     ServerStats& stats = pool_.stats();
-    for (const std::string& why : progress.failures) {
-      ++stats.failures;
-      Log("master", why);
-    }
-    for (AuthenticatedClient& c : progress.authenticated) {
+    for (AuthenticatedClient& c : handshakes_.AdvanceAndLog(
+             ready, absl::Now(), "master", options_.verbose, &stats.failures)) {
       ++stats.connections;
-      if (options_.verbose) {
-        absl::StatusOr<ContextInfo> info = c.ctx.Inquire();
-        Log("master", absl::StrCat("authenticated ",
-                                   info.ok() ? info->source.identity() : "?"));
-      }
       Conn conn{std::move(c.ctx), std::move(c.fd)};
       if (options_.workers == 0) {
         served_.push_back(std::move(conn));

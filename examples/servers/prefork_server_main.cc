@@ -16,17 +16,13 @@
 #include "absl/flags/usage.h"
 #include "examples/common/cli.h"
 #include "examples/servers/prefork.h"
+#include "examples/servers/server_flags.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:0",
-          "HOST:PORT (PORT 0: any free port, printed) or unix:PATH");
 ABSL_FLAG(int, workers, 4,
           "number of pre-forked workers; 0: no handoff, the master serves "
           "every connection itself (a benchmark baseline)");
 ABSL_FLAG(std::string, keytab, "", "the server's keytab (gssx keygen)");
 ABSL_FLAG(std::string, trust, "", "trust file naming the clients");
-ABSL_FLAG(int, port_fd, -1, "write the bound port to this fd (for harnesses)");
-ABSL_FLAG(int, stats_fd, -1, "write the statistics line to this fd at exit");
-ABSL_FLAG(bool, verbose, false, "log every connection");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -35,13 +31,10 @@ int main(int argc, char** argv) {
       "FILE [--listen 127.0.0.1:0] [--workers 4]");
   gssx::examples::ParseCommandLine(argc, argv);
   gssx::examples::PreforkOptions o;
-  o.listen = absl::GetFlag(FLAGS_listen);
+  gssx::examples::ApplyServerFlags(&o);  // --listen --port_fd --stats_fd --verbose
   o.workers = absl::GetFlag(FLAGS_workers);
   o.keytab = absl::GetFlag(FLAGS_keytab);
   o.trust = absl::GetFlag(FLAGS_trust);
-  o.port_fd = absl::GetFlag(FLAGS_port_fd);
-  o.stats_fd = absl::GetFlag(FLAGS_stats_fd);
-  o.verbose = absl::GetFlag(FLAGS_verbose);
   if (o.keytab.empty() || o.trust.empty() || o.workers < 0) {
     std::fprintf(stderr, "prefork_server: --keytab and --trust are required, "
                          "--workers must be >= 0 (--help)\n");

@@ -65,7 +65,9 @@
 //    "ready" again when it has finished with the client.
 //  - Not delivered and the context came back (reclaimed through the
 //    latch): counted as a reclaim (a queued one moved to an idle worker:
-//    "rebalanced"); the job goes to the next idle worker.
+//    "rebalanced"); the job goes to the next idle worker (after
+//    kMaxAttempts such failures it is dropped, a failure: a context every
+//    worker refuses is not handed around for ever).
 //    The worker itself is
 //      * kept if it answered "no" (kRejectedByPeer) or did not answer in
 //        time (kTimeout): it is alive, and says "ready" once it is free;
@@ -212,6 +214,10 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
   ~WorkerPool() { Stop(); }
 
+  // Handoffs of one job that may fail (reclaimed: refused, unanswered,
+  // worker died) before it is dropped.
+  static constexpr int kMaxAttempts = 3;
+
   // Forks options.workers workers.
   absl::Status Start() {
     workers_.resize(options_.workers);
@@ -223,7 +229,7 @@ class WorkerPool {
   }
 
   // Queues a client for the next idle worker (Dispatch).
-  void Submit(Job job) { queue_.push_back(std::move(job)); }
+  void Submit(Job job) { queue_.push_back({std::move(job)}); }
   size_t queued() const { return queue_.size(); }
   bool HasIdle() const {
     for (const auto& w : workers_) {
@@ -346,9 +352,10 @@ class WorkerPool {
         Log("master", absl::StrCat("drill: killing worker ", victim,
                                    " in the middle of a handoff"));
       }
-      // On the heap: a token that comes back is restored into job->ctx.
-      auto job = std::make_unique<Job>(std::move(queue_.front()));
+      // On the heap: a token that comes back is restored into its ctx.
+      auto item = std::make_unique<Queued>(std::move(queue_.front()));
       queue_.pop_front();
+      Job* job = &item->job;
       const absl::Time t0 = absl::Now();
       absl::StatusOr<transport::PendingDelivery> d =
           H::Start(*w.channel, job->ctx, job->fd.get());
@@ -357,7 +364,7 @@ class WorkerPool {
       if (d.ok()) {
         if (!drill) latencies_.push_back(absl::ToDoubleMicroseconds(t1 - t0));
         InFlight& f = inflight_[i];
-        f.job = std::move(job);
+        f.item = std::move(item);
         f.delivery.emplace(std::move(*d));
         f.queued = w.assigned > 0;
         f.queued_since = t1;
@@ -384,10 +391,7 @@ class WorkerPool {
         continue;
       }
       ++stats_.reclaims;
-      Log("master", absl::StrCat("worker ", w.pid, " did not import (",
-                                 transport::StatusText(s),
-                                 "); context reclaimed, trying another worker"));
-      queue_.push_front(std::move(*job));
+      Requeue(std::move(item), w.pid, s);
       if (kind != transport::ErrorKind::kRejectedByPeer &&
           kind != transport::ErrorKind::kTimeout) {
         RetireWorker(i, transport::StatusText(s));
@@ -459,9 +463,15 @@ class WorkerPool {
 
   static constexpr size_t kNone = static_cast<size_t>(-1);
 
+  struct Queued {
+    Job job;
+    int failed = 0;  // handoffs of it that failed (kMaxAttempts)
+  };
+
   // A handoff sent and its answer not collected yet.
   struct InFlight {
-    std::unique_ptr<Job> job;  // the master's copy of the socket; ctx restored into it
+    // The master's copy of the socket; the context is restored into it.
+    std::unique_ptr<Queued> item;
     std::optional<transport::PendingDelivery> delivery;
     absl::Time deadline = absl::InfiniteFuture();
     bool queued = false;  // behind a client the worker is serving
@@ -537,12 +547,12 @@ class WorkerPool {
                bool retire = true) {
     pool_internal::WorkerProcess& w = workers_[i];
     InFlight& f = inflight_[i];
-    std::unique_ptr<Job> job = std::move(f.job);
+    std::unique_ptr<Queued> item = std::move(f.item);
     f.delivery.reset();
     f.queued = false;
     f.deadline = absl::InfiniteFuture();
     if (d.ok()) {
-      ++stats_.handoffs;  // `job` closes the master's copy of the socket
+      ++stats_.handoffs;  // `item` closes the master's copy of the socket
       return;
     }
     w.assigned = std::max(0, w.assigned - 1);
@@ -550,21 +560,33 @@ class WorkerPool {
       w.unanswered = true;  // alive, maybe stuck: it says when it is free
     }
     w.idle = w.pid > 0 && w.assigned == 0 && !w.stopping && !w.unanswered;
-    if (!H::Held(job->ctx)) {
+    if (!H::Held(item->job.ctx)) {
       ++stats_.failures;
       Log("master", absl::StrCat("handoff lost a connection: ",
                                  transport::StatusText(d.status())));
       return;
     }
     ++stats_.reclaims;
-    Log("master", absl::StrCat("worker ", w.pid > 0 ? w.pid : 0, " did not import (",
-                               transport::StatusText(d.status()),
-                               "); context reclaimed, trying another worker"));
-    queue_.push_front(std::move(*job));
+    Requeue(std::move(item), w.pid > 0 ? w.pid : 0, d.status());
     const transport::ErrorKind kind = transport::KindOf(d.status());
     if (retire && w.pid > 0 && kind != transport::ErrorKind::kRejectedByPeer &&
         kind != transport::ErrorKind::kTimeout) {
       RetireWorker(i, transport::StatusText(d.status()));
+    }
+  }
+
+  // A job whose handoff failed and came back: to the front of the queue,
+  // or dropped (a failure) after kMaxAttempts.
+  void Requeue(std::unique_ptr<Queued> item, pid_t worker, const absl::Status& why) {
+    const bool again = ++item->failed < kMaxAttempts;
+    Log("master", absl::StrCat("worker ", worker, " did not import (",
+                               transport::StatusText(why), "); context reclaimed, ",
+                               again ? "trying another worker"
+                                     : "dropped after that many attempts"));
+    if (again) {
+      queue_.push_front(std::move(*item));
+    } else {
+      ++stats_.failures;
     }
   }
 
@@ -602,15 +624,15 @@ class WorkerPool {
       }
       absl::StatusOr<transport::Delivery> d = f.delivery->Abandon(
           absl::DeadlineExceededError("queued behind a long client"));
-      std::unique_ptr<Job> job = std::move(f.job);
+      std::unique_ptr<Queued> item = std::move(f.item);
       f.delivery.reset();
       f.queued = false;
       if (d.ok()) {
         ++stats_.handoffs;  // the worker had started on it
-      } else if (H::Held(job->ctx)) {
+      } else if (H::Held(item->job.ctx)) {
         ++stats_.rebalanced;
         workers_[i].assigned = std::max(0, workers_[i].assigned - 1);
-        queue_.push_front(std::move(*job));
+        queue_.push_front(std::move(*item));  // not a failed attempt
       } else {
         ++stats_.failures;
         workers_[i].assigned = std::max(0, workers_[i].assigned - 1);
@@ -630,7 +652,7 @@ class WorkerPool {
       ++stats_.handbacks;
       Log("master", absl::StrCat("worker ", w.pid,
                                  " handed a connection back; passing it on"));
-      queue_.push_front(std::move(*job));
+      queue_.push_front({std::move(*job)});
     } else if (transport::IsError(job.status(), transport::ErrorKind::kPeerClosed)) {
       RetireWorker(i, "closed its channel");
     }
@@ -707,7 +729,7 @@ class WorkerPool {
   ServeFn serve_;
   std::vector<pool_internal::WorkerProcess> workers_;
   std::vector<InFlight> inflight_;  // one per worker slot
-  std::deque<Job> queue_;
+  std::deque<Queued> queue_;
   ServerStats stats_;
   std::vector<double> latencies_;
   bool drill_ = false;

@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 
 namespace gssx::examples::testing {
 namespace {
@@ -95,6 +96,25 @@ void KillAndReap(const std::vector<pid_t>& pids) {
 }
 
 }  // namespace
+
+void ExpectCleanExit(const ServerExit& e,
+                     std::initializer_list<std::pair<const char*, int64_t>> stats) {
+  EXPECT_EQ(e.code, 0) << e.stats_line;
+  for (const auto& [name, value] : stats) {
+    EXPECT_EQ(e.Stat(name), value) << name << " in " << e.stats_line;
+  }
+}
+
+pid_t ParentOf(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
+  int ppid = -1;
+  if (f.size() < 2 || !absl::SimpleAtoi(f[1], &ppid)) return -1;
+  return ppid;
+}
 
 std::string MakeTempDir(absl::string_view name) {
   const char* tmp = std::getenv("TEST_TMPDIR");

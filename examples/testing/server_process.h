@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <initializer_list>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +54,10 @@ using ::gssx::testing::RunfilesPath;  // testing/run_program.h
 // A fresh directory under TEST_TMPDIR.
 std::string MakeTempDir(absl::string_view name);
 
+// The parent pid of `pid`, from /proc (-1 if gone): a worker's answer
+// names its pid, and the tests check it is the server's child.
+pid_t ParentOf(pid_t pid);
+
 struct ServerExit {
   int code = -1;           // exit code; 128+N if killed by signal N
   std::string stats_line;  // as the server wrote it
@@ -60,6 +65,11 @@ struct ServerExit {
   // A numeric statistic, or -1 if absent.
   int64_t Stat(const std::string& key) const;
 };
+
+// Expects (gtest) that the server exited 0 and that each listed statistic
+// of its line has the value given.
+void ExpectCleanExit(const ServerExit& e,
+                     std::initializer_list<std::pair<const char*, int64_t>> stats);
 
 class ServerProcess {
  public:

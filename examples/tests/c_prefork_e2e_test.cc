@@ -3,7 +3,6 @@
 // KDC (testing/krb5), the real c_prefork_server and c_client binaries from
 // the runfiles. Each client is authenticated by the server's master and
 // answered by a worker that received the context and the socket.
-#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -21,21 +20,24 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "examples/testing/realm_test.h"
 #include "examples/testing/server_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/child.h"
-#include "testing/krb5/test_kdc.h"
+#include "testing/run_program.h"
 #include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {
 
+using ::gssx::examples::testing::ExpectCleanExit;
+using ::gssx::examples::testing::ParentOf;
+using ::gssx::examples::testing::RealmTest;
 using ::gssx::examples::testing::RunfilesPath;
 using ::gssx::examples::testing::ServerExit;
 using ::gssx::examples::testing::ServerProcess;
 using ::gssx::testing::ForkedChild;
-using ::gssx::testing::TestRealm;
 
 constexpr absl::Duration kWait = absl::Seconds(30);
 
@@ -48,29 +50,15 @@ struct ClientRun {
 // Runs c_client (stdout captured) and parses its OK line.
 ClientRun RunClient(const std::string& address, const std::string& service,
                     int requests, bool spnego = false) {
-  ClientRun run;
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return run;
-  transport::UniqueFd r(p[0]), w(p[1]);
-  const std::string binary = RunfilesPath("examples/c_client");
-  std::vector<std::string> args = {binary, absl::StrCat("--connect=", address),
+  std::vector<std::string> args = {absl::StrCat("--connect=", address),
                                    absl::StrCat("--service=", service),
                                    absl::StrCat("--requests=", requests)};
   if (spnego) args.push_back("--spnego");
-  absl::StatusOr<ForkedChild> child = ForkedChild::Start([&] {
-    ::dup2(w.get(), 1);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(binary.c_str(), argv.data());
-    return 127;
-  });
-  w.Reset();
-  if (!child.ok()) return run;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(r.get(), buf, sizeof buf)) > 0) run.output.append(buf, n);
-  run.code = child->Wait(kWait).value_or(-1);
+  ::gssx::testing::ProgramResult r = ::gssx::testing::RunProgram(
+      RunfilesPath("examples/c_client"), args, {.timeout = kWait});
+  ClientRun run;
+  run.code = r.exit_code;
+  run.output = r.out + r.err;  // the OK line is on stdout; errors on stderr
   for (absl::string_view line : absl::StrSplit(run.output, '\n')) {
     if (!absl::ConsumePrefix(&line, "c_client: OK ")) continue;
     for (absl::string_view kv : absl::StrSplit(line, ' ')) {
@@ -81,46 +69,17 @@ ClientRun RunClient(const std::string& address, const std::string& service,
   return run;
 }
 
-// The parent pid of `pid`, from /proc (-1 if gone).
-pid_t ParentOf(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
-  int ppid = -1;
-  if (f.size() < 2 || !absl::SimpleAtoi(f[1], &ppid)) return -1;
-  return ppid;
-}
-
-class CPreforkTest : public ::testing::Test {
+class CPreforkTest : public RealmTest {
  protected:
-  static void SetUpTestSuite() {
-    absl::StatusOr<std::unique_ptr<TestRealm>> realm = TestRealm::Create();
-    ASSERT_TRUE(realm.ok()) << realm.status();
-    realm_ = realm->release();
-  }
-  static void TearDownTestSuite() {
-    delete realm_;
-    realm_ = nullptr;
-  }
-  void SetUp() override { ASSERT_NE(realm_, nullptr) << "no test realm"; }
-
   std::unique_ptr<ServerProcess> StartServer(std::vector<std::string> args) {
-    absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(
-        RunfilesPath("examples/c_prefork_server"), std::move(args));
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? std::move(*s) : nullptr;
+    return RealmTest::StartServer("c_prefork_server", std::move(args));
   }
 
   ClientRun Client(const ServerProcess& server, int requests = 3,
                    bool spnego = false) {
     return RunClient(server.address(), realm_->service(), requests, spnego);
   }
-
-  static TestRealm* realm_;
 };
-TestRealm* CPreforkTest::realm_ = nullptr;
 
 TEST_F(CPreforkTest, ConcurrentClientsAreAnsweredByWorkers) {
   std::unique_ptr<ServerProcess> server = StartServer({"--workers=3"});
@@ -148,10 +107,9 @@ TEST_F(CPreforkTest, ConcurrentClientsAreAnsweredByWorkers) {
   }
   absl::StatusOr<ServerExit> exit = server->Stop();
   ASSERT_TRUE(exit.ok()) << exit.status();
-  EXPECT_EQ(exit->code, 0);
-  EXPECT_EQ(exit->Stat("connections"), kClients);
-  EXPECT_EQ(exit->Stat("handoffs"), kClients);
-  EXPECT_EQ(exit->Stat("dropped"), 0);
+  ExpectCleanExit(*exit, {{"connections", kClients},
+                          {"handoffs", kClients},
+                          {"dropped", 0}});
   EXPECT_THAT(realm_->KdcLog(), ::testing::HasSubstr("TGS_REQ"));
 }
 
@@ -184,11 +142,10 @@ TEST_F(CPreforkTest, WorkerKilledMidHandoffIsInvisibleToTheClient) {
   EXPECT_EQ(again.code, 0) << again.output;
   absl::StatusOr<ServerExit> exit = server->Stop();
   ASSERT_TRUE(exit.ok()) << exit.status();
-  EXPECT_EQ(exit->code, 0);
-  EXPECT_EQ(exit->Stat("handoffs"), 2);
-  EXPECT_EQ(exit->Stat("reclaims"), 1);
-  EXPECT_EQ(exit->Stat("worker_deaths"), 1);
-  EXPECT_EQ(exit->Stat("dropped"), 0);
+  ExpectCleanExit(*exit, {{"handoffs", 2},
+                          {"reclaims", 1},
+                          {"worker_deaths", 1},
+                          {"dropped", 0}});
 }
 
 // The raw memfd form: the master imports the exported context back; a
@@ -265,9 +222,7 @@ TEST_F(CPreforkTest, WorkersRunAsAnotherUid) {
   }
   absl::StatusOr<ServerExit> exit = server->Stop();
   ASSERT_TRUE(exit.ok()) << exit.status();
-  EXPECT_EQ(exit->code, 0);
-  EXPECT_EQ(exit->Stat("handoffs"), 3);
-  EXPECT_EQ(exit->Stat("dropped"), 0);
+  ExpectCleanExit(*exit, {{"handoffs", 3}, {"dropped", 0}});
 }
 
 }  // namespace

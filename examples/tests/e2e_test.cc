@@ -19,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "examples/clients/client.h"
 #include "examples/testing/server_process.h"
-#include "examples/testing/test_keys.h"
+#include "examples/testing/server_test.h"
 #include "gmock/gmock.h"
 #include "gssx/credentials.h"
 #include "gtest/gtest.h"
@@ -31,12 +31,11 @@
 namespace gssx::examples {
 namespace {
 
-using ::gssx::examples::testing::MakeTempDir;
-using ::gssx::examples::testing::MakeTestKeys;
+using ::gssx::examples::testing::ExpectCleanExit;
+using ::gssx::examples::testing::GssxServerTest;
 using ::gssx::examples::testing::RunfilesPath;
 using ::gssx::examples::testing::ServerExit;
 using ::gssx::examples::testing::ServerProcess;
-using ::gssx::examples::testing::TestKeys;
 using ::gssx::testing::ForkedChild;
 using ::gssx::testing::IsOkAndHolds;
 using ::testing::HasSubstr;
@@ -44,6 +43,7 @@ using ::testing::HasSubstr;
 constexpr absl::Duration kWait = absl::Seconds(30);
 
 struct LoadResult {
+  int attempted = 0;
   int connections_ok = 0;
   int requests_ok = 0;
   std::vector<std::string> errors;
@@ -55,6 +55,7 @@ LoadResult RunLoad(const Credentials& cred, const ClientOptions& options,
                    int threads, int per_thread) {
   absl::Mutex mu;
   LoadResult result;
+  result.attempted = threads * per_thread;
   std::vector<std::thread> ts;
   for (int t = 0; t < threads; ++t) {
     ts.emplace_back([&] {
@@ -75,37 +76,21 @@ LoadResult RunLoad(const Credentials& cred, const ClientOptions& options,
   return result;
 }
 
-class ExamplesTest : public ::testing::Test {
+// Every connection of a RunLoad succeeded with all its (10) requests.
+void ExpectAllServed(const LoadResult& r) {
+  EXPECT_THAT(r.errors, ::testing::IsEmpty());
+  EXPECT_EQ(r.requests_ok, 10 * r.connections_ok);
+  EXPECT_EQ(r.connections_ok, r.attempted);
+}
+
+class ExamplesTest : public GssxServerTest {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("keys");
-    ASSERT_FALSE(dir_.empty());
-    ASSERT_OK_AND_ASSIGN(keys_, MakeTestKeys(dir_));
-    AcquireOptions a;
-    a.keytab_path = keys_.client_keytab;
-    a.trust_path = keys_.client_trust;
-    a.usage = CredentialUsage::kInitiate;
-    ASSERT_OK_AND_ASSIGN(Credentials c, Credentials::Acquire(a));
-    client_cred_.emplace(std::move(c));
-  }
-
-  std::vector<std::string> ServerArgs(std::vector<std::string> more) const {
-    std::vector<std::string> args = {"--keytab=" + keys_.server_keytab,
-                                     "--trust=" + keys_.server_trust};
-    args.insert(args.end(), more.begin(), more.end());
-    return args;
-  }
-
   ClientOptions Client(const ServerProcess& server) const {
     ClientOptions c;
     c.connect = server.address();
     c.requests = 10;
     return c;
   }
-
-  std::string dir_;
-  TestKeys keys_;
-  std::optional<Credentials> client_cred_;
 };
 
 // ------------------------------------------------------------- prefork
@@ -113,18 +98,14 @@ class ExamplesTest : public ::testing::Test {
 // (a) Normal load: several concurrent connections, every reply verified.
 TEST_F(ExamplesTest, PreforkServesConcurrentConnections) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/prefork_server"),
-                                            ServerArgs({"--workers=4"})));
-  LoadResult r = RunLoad(*client_cred_, Client(*server), /*threads=*/4, /*per_thread=*/6);
-  EXPECT_THAT(r.errors, ::testing::IsEmpty());
-  EXPECT_EQ(r.connections_ok, 24);
-  EXPECT_EQ(r.requests_ok, 240);
+                       StartServer("prefork_server", {"--workers=4"}));
+  ExpectAllServed(RunLoad(*client_cred_, Client(*server), /*threads=*/4,
+                          /*per_thread=*/6));
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
-  EXPECT_EQ(e.code, 0);
-  EXPECT_EQ(e.Stat("connections"), 24) << e.stats_line;
-  EXPECT_EQ(e.Stat("handoffs"), 24) << e.stats_line;
-  EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
-  EXPECT_EQ(e.Stat("reclaims"), 0) << e.stats_line;
+  ExpectCleanExit(e, {{"connections", 24},
+                      {"handoffs", 24},
+                      {"failures", 0},
+                      {"reclaims", 0}});
 }
 
 // (b) SIGUSR1: the next handoff's worker is SIGKILLed after the context is
@@ -132,8 +113,7 @@ TEST_F(ExamplesTest, PreforkServesConcurrentConnections) {
 // connection to another worker; no client notices.
 TEST_F(ExamplesTest, PreforkWorkerKilledMidHandoffIsInvisibleToClients) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/prefork_server"),
-                                            ServerArgs({"--workers=2"})));
+                       StartServer("prefork_server", {"--workers=2"}));
   server->Signal(SIGUSR1);
   // The drill hits the first connection dispatched after the master read
   // the signal: connect until its log line is there (bounded), then some.
@@ -164,8 +144,7 @@ TEST_F(ExamplesTest, PreforkWorkerKilledMidHandoffIsInvisibleToClients) {
 TEST_F(ExamplesTest, PreforkBusyWorkerHandsConnectionBack) {
   // One worker: the busy one is certainly ours.
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/prefork_server"),
-                                            ServerArgs({"--workers=1"})));
+                       StartServer("prefork_server", {"--workers=1"}));
   ClientOptions c = Client(*server);
   bool handed_back = false;
   c.before_request = [&](int i) {
@@ -187,16 +166,10 @@ TEST_F(ExamplesTest, PreforkBusyWorkerHandsConnectionBack) {
 // The no-handoff baseline of the benchmark: same protocol, same checks.
 TEST_F(ExamplesTest, PreforkWithoutWorkersServesInTheMaster) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/prefork_server"),
-                                            ServerArgs({"--workers=0"})));
-  LoadResult r = RunLoad(*client_cred_, Client(*server), 3, 3);
-  EXPECT_THAT(r.errors, ::testing::IsEmpty());
-  EXPECT_EQ(r.requests_ok, 90);
+                       StartServer("prefork_server", {"--workers=0"}));
+  ExpectAllServed(RunLoad(*client_cred_, Client(*server), 3, 3));
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
-  EXPECT_EQ(e.code, 0);
-  EXPECT_EQ(e.Stat("connections"), 9) << e.stats_line;
-  EXPECT_EQ(e.Stat("handoffs"), 0) << e.stats_line;
-  EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
+  ExpectCleanExit(e, {{"connections", 9}, {"handoffs", 0}, {"failures", 0}});
 }
 
 // ----------------------------------------------------------- fork/exec
@@ -205,18 +178,13 @@ TEST_F(ExamplesTest, PreforkWithoutWorkersServesInTheMaster) {
 // the context over its only inherited fd.
 TEST_F(ExamplesTest, ForkExecSessionsServeConnections) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/fork_exec_server"),
-                                            ServerArgs({"--verbose"})));
-  LoadResult r = RunLoad(*client_cred_, Client(*server), 3, 3);
-  EXPECT_THAT(r.errors, ::testing::IsEmpty());
-  EXPECT_EQ(r.connections_ok, 9);
-  EXPECT_EQ(r.requests_ok, 90);
+                       StartServer("fork_exec_server", {"--verbose"}));
+  ExpectAllServed(RunLoad(*client_cred_, Client(*server), 3, 3));
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
-  EXPECT_EQ(e.code, 0);
-  EXPECT_EQ(e.Stat("connections"), 9) << e.stats_line;
-  EXPECT_EQ(e.Stat("sessions"), 9) << e.stats_line;
-  EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
-  EXPECT_EQ(e.Stat("session_errors"), 0) << e.stats_line;
+  ExpectCleanExit(e, {{"connections", 9},
+                      {"sessions", 9},
+                      {"failures", 0},
+                      {"session_errors", 0}});
   EXPECT_EQ(server->LogLinesWith("imported the context and the client socket").size(), 9u);
   EXPECT_FALSE(server->HasLog("refusing to run"));
 }
@@ -226,8 +194,7 @@ TEST_F(ExamplesTest, ForkExecSessionsServeConnections) {
 // 0. The client sees the connection end.
 TEST_F(ExamplesTest, ForkExecStopsLiveSessionsOnSigterm) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath("examples/fork_exec_server"),
-                                            ServerArgs({})));
+                       StartServer("fork_exec_server", {}));
   ClientOptions c = Client(*server);
   absl::StatusOr<ServerExit> stopped = absl::UnknownError("not stopped");
   c.before_request = [&](int i) {

@@ -18,7 +18,7 @@
 #include "examples/clients/client.h"
 #include "examples/servers/privsep.h"
 #include "examples/testing/server_process.h"
-#include "examples/testing/test_keys.h"
+#include "examples/testing/server_test.h"
 #include "gmock/gmock.h"
 #include "gssx/credentials.h"
 #include "gtest/gtest.h"
@@ -28,12 +28,10 @@
 namespace gssx::examples {
 namespace {
 
-using ::gssx::examples::testing::MakeTempDir;
-using ::gssx::examples::testing::MakeTestKeys;
+using ::gssx::examples::testing::GssxServerTest;
 using ::gssx::examples::testing::RunfilesPath;
 using ::gssx::examples::testing::ServerExit;
 using ::gssx::examples::testing::ServerProcess;
-using ::gssx::examples::testing::TestKeys;
 using ::gssx::testing::ForkedChild;
 
 constexpr uid_t kNobody = 65534;
@@ -58,34 +56,20 @@ std::string WhyNotRoot() {
   return "";
 }
 
-class PrivsepTest : public ::testing::Test {
+class PrivsepTest : public GssxServerTest {
  protected:
   void SetUp() override {
     std::string why = WhyNotRoot();
     if (!why.empty()) GTEST_SKIP() << why;
-    dir_ = MakeTempDir("keys");
-    ASSERT_FALSE(dir_.empty());
     // Keys readable by root only: the sessions import contexts and never
     // read a key file.
-    ASSERT_OK_AND_ASSIGN(keys_, MakeTestKeys(dir_));
-    AcquireOptions a;
-    a.keytab_path = keys_.client_keytab;
-    a.trust_path = keys_.client_trust;
-    a.usage = CredentialUsage::kInitiate;
-    ASSERT_OK_AND_ASSIGN(Credentials c, Credentials::Acquire(a));
-    client_cred_.emplace(std::move(c));
+    GssxServerTest::SetUp();
   }
 
   std::vector<std::string> ServerArgs(std::vector<std::string> more) const {
-    std::vector<std::string> args = {"--keytab=" + keys_.server_keytab,
-                                     "--trust=" + keys_.server_trust, "--user=nobody"};
-    args.insert(args.end(), more.begin(), more.end());
-    return args;
+    more.insert(more.begin(), "--user=nobody");
+    return keys_.ServerArgs(std::move(more));
   }
-
-  std::string dir_;
-  TestKeys keys_;
-  std::optional<Credentials> client_cred_;
 };
 
 // (e) The session drops to nobody before importing; the server checked it

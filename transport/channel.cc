@@ -327,6 +327,13 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
   // kernel sets MSG_CTRUNC for the rest and installs none of them).
   receive.max_fds = 1 + max_fds;
   receive.deadline = deadline;
+  if (deadline != absl::InfiniteFuture() && deadline <= absl::Now()) {
+    // A check that must not wait (e.g. PendingDelivery::Check): one
+    // non-blocking recvmsg answers, whether or not a message is there —
+    // no poll first.
+    receive.deadline = absl::InfiniteFuture();
+    receive.flags = MSG_DONTWAIT;
+  }
   // Every fd is owned at once, whatever else is wrong with the message.
   absl::StatusOr<ReceivedMessage> in =
       ReceiveWithFds(socket_.get(), absl::MakeSpan(body, kRecvSize), receive);

@@ -4,7 +4,10 @@
 #include "transport/deliver.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 
+#include <atomic>
 #include <cerrno>
 #include <optional>
 #include <string>
@@ -245,6 +248,50 @@ TEST(PendingDeliveryTest, NoAnswerYetThenAcknowledged) {
   EXPECT_THAT(p.Check(pair.first), HasErrorKind(ErrorKind::kBadArgument));
   EXPECT_THAT(p.Abandon(absl::CancelledError("late")),
               HasErrorKind(ErrorKind::kBadArgument));
+}
+
+// Check never waits: one non-blocking recvmsg answers it, with or without
+// an answer there — no poll first (issue 16: system calls per handoff of
+// an event loop that collects acks later).
+std::atomic<int> g_polls{0};
+std::atomic<int> g_recvmsgs{0};
+int CountingPoll(struct pollfd* fds, nfds_t n, int timeout_ms) {
+  ++g_polls;
+  return internal::RealSyscalls().poll(fds, n, timeout_ms);
+}
+ssize_t CountingRecvmsg(int fd, struct msghdr* msg, int flags) {
+  ++g_recvmsgs;
+  return internal::RealSyscalls().recvmsg(fd, msg, flags);
+}
+
+TEST(PendingDeliveryTest, CheckIsOneSystemCall) {
+  ASSERT_OK_AND_ASSIGN(auto pair, Channel::Pair());
+  SecretBuffer token = Token();
+  Restorer r;
+  ASSERT_OK_AND_ASSIGN(PendingDelivery p,
+                       StartDelivery(pair.first, token, {}, r.fn()));
+  internal::Syscalls table = internal::RealSyscalls();
+  table.poll = CountingPoll;
+  table.recvmsg = CountingRecvmsg;
+  g_polls = 0;
+  g_recvmsgs = 0;
+  {
+    internal::ScopedSyscalls scoped(table);
+    EXPECT_THAT(p.Check(pair.first), IsOkAndHolds(std::nullopt));
+  }
+  EXPECT_EQ(g_polls.load(), 0);
+  EXPECT_EQ(g_recvmsgs.load(), 1);
+  ASSERT_TRUE(pair.second.Receive().ok());
+  g_polls = 0;
+  g_recvmsgs = 0;
+  {
+    internal::ScopedSyscalls scoped(table);
+    EXPECT_THAT(p.Check(pair.first),
+                IsOkAndHolds(std::optional<Delivery>(Delivery::kAcknowledged)));
+  }
+  EXPECT_EQ(g_polls.load(), 0);
+  EXPECT_EQ(g_recvmsgs.load(), 1);
+  EXPECT_EQ(r.calls, 0);
 }
 
 TEST(PendingDeliveryTest, SendFailureRestoresAtOnce) {

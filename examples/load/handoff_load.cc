@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // handoff_load: end-to-end connections per second through the pre-fork
-// server, with and without the handoff, in one run.
+// server with the handoff, against two servers without it, in one run.
 //
 //   bazel run -c opt //examples:handoff_load [-- --seconds 3 --runs 3]
 //
@@ -8,16 +8,23 @@
 // welcome, N = 10 wrapped request/responses, close — the example client
 // (client.h) doing exactly what it does in the demo and the tests. C = 8
 // client threads keep connections going back to back for a fixed time.
-// Two servers, the same prefork code (prefork.h), started fresh for each
-// run:
+// Three servers, started fresh for each run:
 //   handoff     4 pre-forked workers; the master authenticates and hands
-//               every connection (socket + context) to a worker.
-//   no-handoff  workers = 0; the master authenticates and then serves the
-//               connection itself (ServeOneRequest, multiplexed in its
-//               poll loop). The same code minus the handoff.
-// Runs are interleaved (A B, then B A, ...) so that drift of the machine
-// hits both alike; connections completing during the first --warmup
-// seconds of each run are not counted.
+//               every connection (socket + context) to a worker
+//               (prefork.h). Only the master holds the keytab.
+//   in-master   the same prefork code with workers = 0: the master
+//               authenticates and then serves the connection itself
+//               (ServeOneRequest, multiplexed in its poll loop). The same
+//               code minus the handoff.
+//   self-accepting-prefork
+//               what a user would pick instead of the handoff: Apache-
+//               prefork style, 4 pre-forked workers that each accept() on
+//               the shared listening socket and authenticate the client
+//               themselves with the same keytab, then serve it
+//               (self_accepting.h). Same protocol, same client.
+// Runs are interleaved (A B C, then B C A, then C A B, ...) so that drift
+// of the machine hits all alike; connections completing during the first
+// --warmup seconds of each run are not counted.
 //
 // What is a fair comparison on a 2-core machine? Unpinned, the handoff
 // server can run its master and workers on both cores at once while the
@@ -36,17 +43,24 @@
 // core was, so a reader can tell whether a server or the clients were the
 // bottleneck, and how much CPU other processes took during each run
 // ("others", from /proc/stat: the one-process server suffers most from a
-// competitor on its core, since the scheduler shares per process). A
-// run during which others took more than 10% of a CPU is discarded (shown
-// with an "x" after its number) and repeated, up to 3 times. An unpinned
-// pass is printed below it for reference only.
+// competitor on its core, since the scheduler shares per process). The
+// server's context switches per connection (voluntary + involuntary, of
+// the master and all its workers, from getrusage(RUSAGE_CHILDREN)) show
+// how often its processes waited for one another. A run during which
+// others took more than 10% of a CPU is discarded (shown with an "x"
+// after its number) and repeated, up to 3 times. An unpinned pass is
+// printed below it for reference only.
 //
-// The last line is exactly:
-//   handoff-server/no-handoff-server throughput: X.XX
-// (median connections/s of the pinned handoff runs over that of the
-// pinned no-handoff runs; unpinned if the machine has a single CPU). The
-// line before it gives the ratio of server CPU time per connection, which
-// is what the throughput ratio would be if both servers were saturated.
+// The last three lines are exactly:
+//   server CPU per connection, in-master/handoff: X.XX
+//   server CPU per connection, self-accepting-prefork/handoff: X.XX
+//   handoff-server/self-accepting-prefork throughput: X.XX
+// The CPU ratios are medians over the pinned runs of each server's CPU
+// time per connection (the baseline's over the handoff server's: 1.00 =
+// the handoff costs nothing; what the throughput ratio would be with both
+// servers saturated). The throughput ratio is the median connections/s
+// of the pinned handoff runs over that of the pinned self-accepting runs
+// (unpinned if the machine has a single CPU).
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -74,8 +88,9 @@
 #include "examples/common/cli.h"
 #include "examples/clients/client.h"
 #include "examples/servers/prefork.h"
-#include "examples/servers/worker_pool.h"
+#include "examples/servers/self_accepting.h"
 #include "examples/servers/server_util.h"
+#include "examples/servers/worker_pool.h"
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
 #include "gssx/status.h"
@@ -83,7 +98,7 @@
 
 ABSL_FLAG(int, clients, 8, "concurrent client threads");
 ABSL_FLAG(int, requests, 10, "wrapped request/responses per connection");
-ABSL_FLAG(int, workers, 4, "workers of the handoff server");
+ABSL_FLAG(int, workers, 4, "workers of the handoff and self-accepting servers");
 ABSL_FLAG(double, seconds, 3.0, "measured seconds per run");
 ABSL_FLAG(double, warmup, 0.5, "seconds per run before measuring");
 ABSL_FLAG(int, runs, 3, "runs per server (pinned); interleaved");
@@ -97,6 +112,9 @@ struct RunResult {
   std::vector<double> latency_ms;  // of the measured connections
   double server_cpu_us_per_conn = 0;
   double server_busy = 0;  // server CPU seconds / wall seconds
+  // Context switches of the server's processes per connection.
+  double server_vcsw_per_conn = 0;   // voluntary: it blocked
+  double server_ivcsw_per_conn = 0;  // involuntary: preempted
   double client_cpu_us_per_conn = 0;
   // CPU time other processes used during the run, in CPUs (0.25: a
   // quarter of one CPU): anything much above 0 means the run was disturbed.
@@ -107,6 +125,18 @@ struct RunResult {
 };
 
 using ::gssx::testing::Percentile;
+
+enum class Server { kHandoff, kInMaster, kSelfAccepting };
+
+struct Switches {
+  double voluntary = 0, involuntary = 0;
+};
+
+Switches ContextSwitches(int who) {
+  struct rusage ru;
+  ::getrusage(who, &ru);
+  return {static_cast<double>(ru.ru_nvcsw), static_cast<double>(ru.ru_nivcsw)};
+}
 
 double CpuSeconds(int who) {
   struct rusage ru;
@@ -137,7 +167,7 @@ class Bench {
 
   // One server, one client load. `server_cpu` / `client_cpu`: the CPU to
   // pin each side to, or -1 for none.
-  RunResult Run(int workers, int server_cpu, int client_cpu) {
+  RunResult Run(Server kind, int workers, int server_cpu, int client_cpu) {
     RunResult out;
     int port_pipe[2], stats_pipe[2];
     if (::pipe2(port_pipe, O_CLOEXEC) != 0 || ::pipe2(stats_pipe, O_CLOEXEC) != 0) {
@@ -145,13 +175,14 @@ class Bench {
       return out;
     }
     PreforkOptions server;
-    server.workers = workers;
+    server.workers = kind == Server::kInMaster ? 0 : workers;
     server.keytab = dir_ + "/server.keytab";
     server.trust = dir_ + "/server.trust";
     server.port_fd = port_pipe[1];
     server.stats_fd = stats_pipe[1];
     const std::string log = dir_ + "/server.log";
     const double children_cpu0 = CpuSeconds(RUSAGE_CHILDREN);
+    const Switches children_csw0 = ContextSwitches(RUSAGE_CHILDREN);
     const double machine0 = MachineBusySeconds();
     // Forked while this process has no other thread.
     pid_t pid = ::fork();
@@ -163,7 +194,8 @@ class Bench {
       if (server_cpu >= 0) {
         (void)::gssx::testing::PinToCpu(server_cpu);  // workers inherit it
       }
-      ::_exit(RunPreforkServer(server));
+      ::_exit(kind == Server::kSelfAccepting ? RunSelfAcceptingServer(server)
+                                             : RunPreforkServer(server));
     }
     ::close(port_pipe[1]);
     ::close(stats_pipe[1]);
@@ -228,6 +260,7 @@ class Bench {
     ::close(stats_pipe[0]);
     ::waitpid(pid, nullptr, 0);  // the master reaped its workers: their CPU counts
     const double server_cpu_s = CpuSeconds(RUSAGE_CHILDREN) - children_cpu0;
+    const Switches csw = ContextSwitches(RUSAGE_CHILDREN);
     const double machine_s = MachineBusySeconds() - machine0;
     const double all_wall = absl::ToDoubleSeconds(absl::Now() - start);
     out.others = std::max(0.0, (machine_s - server_cpu_s - client_cpu_s) / all_wall);
@@ -241,6 +274,8 @@ class Bench {
     if (all > 0) {
       out.server_cpu_us_per_conn = server_cpu_s * 1e6 / all;
       out.client_cpu_us_per_conn = client_cpu_s * 1e6 / all;
+      out.server_vcsw_per_conn = (csw.voluntary - children_csw0.voluntary) / all;
+      out.server_ivcsw_per_conn = (csw.involuntary - children_csw0.involuntary) / all;
     }
     out.server_busy = server_cpu_s / wall;
     return out;
@@ -252,25 +287,32 @@ class Bench {
 };
 
 void PrintRow(const char* name, const std::string& run, const RunResult& r) {
-  std::printf("%-28s %4s %8.1f %9.2f %7.2f %11.0f %8.0f%% %11.0f %7.0f%% %6lld\n", name,
-              run.c_str(), r.conn_per_s, Percentile(r.latency_ms, 0.5),
+  std::printf("%-28s %4s %8.1f %9.2f %7.2f %11.0f %8.0f%% %5.1f %5.1f %11.0f %7.0f%% %6lld\n",
+              name, run.c_str(), r.conn_per_s, Percentile(r.latency_ms, 0.5),
               Percentile(r.latency_ms, 0.99), r.server_cpu_us_per_conn,
-              100 * r.server_busy, r.client_cpu_us_per_conn, 100 * r.others,
+              100 * r.server_busy, r.server_vcsw_per_conn, r.server_ivcsw_per_conn,
+              r.client_cpu_us_per_conn, 100 * r.others,
               static_cast<long long>(r.client_errors + std::max<int64_t>(0, r.server_failures)));
 }
 
-// Pools the runs of one server: the median run's throughput (one run
-// disturbed by something else on the machine moves it least), latency
-// percentiles of all measured connections together, mean CPU figures.
+// Pools the runs of one server: medians of the runs' throughput, CPU and
+// context-switch figures (one run disturbed by something else on the
+// machine moves them least), latency percentiles of all measured
+// connections together, mean "others".
 RunResult Pool(const std::vector<RunResult>& runs) {
   RunResult p;
-  std::vector<double> rates;
-  for (const RunResult& r : runs) rates.push_back(r.conn_per_s);
-  p.conn_per_s = Percentile(rates, 0.5);
+  auto median = [&runs](double RunResult::*field) {
+    std::vector<double> v;
+    for (const RunResult& r : runs) v.push_back(r.*field);
+    return Percentile(v, 0.5);
+  };
+  p.conn_per_s = median(&RunResult::conn_per_s);
+  p.server_cpu_us_per_conn = median(&RunResult::server_cpu_us_per_conn);
+  p.server_busy = median(&RunResult::server_busy);
+  p.server_vcsw_per_conn = median(&RunResult::server_vcsw_per_conn);
+  p.server_ivcsw_per_conn = median(&RunResult::server_ivcsw_per_conn);
+  p.client_cpu_us_per_conn = median(&RunResult::client_cpu_us_per_conn);
   for (const RunResult& r : runs) {
-    p.server_cpu_us_per_conn += r.server_cpu_us_per_conn / runs.size();
-    p.server_busy += r.server_busy / runs.size();
-    p.client_cpu_us_per_conn += r.client_cpu_us_per_conn / runs.size();
     p.others += r.others / runs.size();
     p.client_errors += r.client_errors;
     p.server_failures += std::max<int64_t>(0, r.server_failures);
@@ -335,65 +377,87 @@ int Main() {
   } else {
     std::printf("one CPU only: nothing to pin, both servers run unpinned\n");
   }
-  std::printf("%-28s %4s %8s %9s %7s %11s %9s %11s %8s %6s\n", "server", "run",
-              "conn/s", "med ms", "p99 ms", "srv us/conn", "srv busy",
-              "cli us/conn", "others", "errors");
+  std::printf("%-28s %4s %8s %9s %7s %11s %9s %5s %5s %11s %8s %6s\n", "server", "run",
+              "conn/s", "med ms", "p99 ms", "srv us/conn", "srv busy", "vcsw",
+              "icsw", "cli us/conn", "others", "errors");
   const std::string handoff_name = absl::StrCat("handoff (", workers, " workers)");
-  std::vector<RunResult> with, without;
+  const std::string self_name = absl::StrCat("self-accepting (", workers, " wkrs)");
+  const Server kinds[3] = {Server::kHandoff, Server::kInMaster, Server::kSelfAccepting};
+  auto name_of = [&](Server k) -> const char* {
+    if (k == Server::kHandoff) return handoff_name.c_str();
+    if (k == Server::kInMaster) return "in-master (no workers)";
+    return self_name.c_str();
+  };
+  std::vector<RunResult> results[3];
   for (int r = 0; r < runs; ++r) {
-    // A B, B A, A B...: neither server always goes first.
-    for (int k = 0; k < 2; ++k) {
-      const bool handoff = (k == 0) == (r % 2 == 0);
-      const char* name = handoff ? handoff_name.c_str() : "no handoff (master serves)";
+    // A B C, B C A, C A B...: no server always goes first.
+    for (int k = 0; k < 3; ++k) {
+      const int i = (r + k) % 3;
       RunResult res;
       for (int attempt = 0; attempt <= kRetries; ++attempt) {
-        res = bench.Run(handoff ? workers : 0, server_cpu, client_cpu);
+        res = bench.Run(kinds[i], workers, server_cpu, client_cpu);
         if (res.others <= kDisturbed || attempt == kRetries) break;
-        PrintRow(name, absl::StrCat(r + 1, "x"), res);  // discarded
+        PrintRow(name_of(kinds[i]), absl::StrCat(r + 1, "x"), res);  // discarded
       }
-      PrintRow(name, std::to_string(r + 1), res);
+      PrintRow(name_of(kinds[i]), std::to_string(r + 1), res);
       std::fflush(stdout);
-      (handoff ? with : without).push_back(std::move(res));
+      results[i].push_back(std::move(res));
     }
   }
-  RunResult a = Pool(with), b = Pool(without);
+  RunResult pooled[3];
+  for (int i = 0; i < 3; ++i) pooled[i] = Pool(results[i]);
+  const RunResult& a = pooled[0];  // handoff
+  const RunResult& b = pooled[1];  // in-master
+  const RunResult& c = pooled[2];  // self-accepting
   std::printf("median of the runs (latencies: all measured connections):\n");
-  PrintRow(handoff_name.c_str(), "med", a);
-  PrintRow("no handoff (master serves)", "med", b);
+  for (int i = 0; i < 3; ++i) PrintRow(name_of(kinds[i]), "med", pooled[i]);
   if (can_pin && absl::GetFlag(FLAGS_unpinned)) {
     std::printf("unpinned, for reference (server and clients share all CPUs):\n");
-    RunResult ua = bench.Run(workers, -1, -1);
-    PrintRow(handoff_name.c_str(), "1", ua);
-    RunResult ub = bench.Run(0, -1, -1);
-    PrintRow("no handoff (master serves)", "1", ub);
-    std::printf("unpinned handoff/no-handoff throughput: %.2f\n",
-                ub.conn_per_s > 0 ? ua.conn_per_s / ub.conn_per_s : 0.0);
+    RunResult u[3];
+    for (int i = 0; i < 3; ++i) {
+      u[i] = bench.Run(kinds[i], workers, -1, -1);
+      PrintRow(name_of(kinds[i]), "1", u[i]);
+    }
+    std::printf("unpinned handoff/in-master throughput: %.2f, "
+                "handoff/self-accepting-prefork throughput: %.2f\n",
+                u[1].conn_per_s > 0 ? u[0].conn_per_s / u[1].conn_per_s : 0.0,
+                u[2].conn_per_s > 0 ? u[0].conn_per_s / u[2].conn_per_s : 0.0);
   }
   double worst_others = 0;
-  for (const std::vector<RunResult>* v : {&with, &without}) {
-    for (const RunResult& r : *v) worst_others = std::max(worst_others, r.others);
+  for (const std::vector<RunResult>& v : results) {
+    for (const RunResult& r : v) worst_others = std::max(worst_others, r.others);
   }
   if (worst_others > kDisturbed) {
     std::printf("warning: other processes used up to %.0f%% of a CPU during a run; "
                 "the figures are disturbed (run again on a quiet machine)\n",
                 100 * worst_others);
   }
-  const int64_t errors = a.client_errors + a.server_failures + b.client_errors +
-                         b.server_failures;
+  int64_t errors = 0;
+  std::string first;
+  for (const RunResult& p : pooled) {
+    errors += p.client_errors + p.server_failures;
+    if (first.empty()) first = p.first_error;
+  }
   if (errors != 0) {
-    std::string first = !a.first_error.empty() ? a.first_error : b.first_error;
     std::printf("errors: %lld (first: %s)\n", static_cast<long long>(errors),
                 first.empty() ? "a server failure" : first.c_str());
   }
-  std::printf(
-      "server CPU per connection, no-handoff/handoff: %.2f (%.0f vs %.0f us; "
-      "what the ratio would be with both servers saturated)\n",
-      a.server_cpu_us_per_conn > 0 ? b.server_cpu_us_per_conn / a.server_cpu_us_per_conn
-                                   : 0.0,
-      b.server_cpu_us_per_conn, a.server_cpu_us_per_conn);
+  std::printf("server CPU per connection (median us): handoff %.0f, in-master %.0f, "
+              "self-accepting-prefork %.0f; context switches per connection: "
+              "%.1f, %.1f, %.1f\n",
+              a.server_cpu_us_per_conn, b.server_cpu_us_per_conn,
+              c.server_cpu_us_per_conn,
+              a.server_vcsw_per_conn + a.server_ivcsw_per_conn,
+              b.server_vcsw_per_conn + b.server_ivcsw_per_conn,
+              c.server_vcsw_per_conn + c.server_ivcsw_per_conn);
   RemoveDir(dir);
-  std::printf("handoff-server/no-handoff-server throughput: %.2f\n",
-              b.conn_per_s > 0 ? a.conn_per_s / b.conn_per_s : 0.0);
+  auto ratio = [](double x, double y) { return y > 0 ? x / y : 0.0; };
+  std::printf("server CPU per connection, in-master/handoff: %.2f\n",
+              ratio(b.server_cpu_us_per_conn, a.server_cpu_us_per_conn));
+  std::printf("server CPU per connection, self-accepting-prefork/handoff: %.2f\n",
+              ratio(c.server_cpu_us_per_conn, a.server_cpu_us_per_conn));
+  std::printf("handoff-server/self-accepting-prefork throughput: %.2f\n",
+              ratio(a.conn_per_s, c.conn_per_s));
   return errors == 0 ? 0 : 1;
 }
 
@@ -402,8 +466,9 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "end-to-end connections/s of the pre-fork server with and without "
-      "handoff.\nUsage: bazel run -c opt //examples:handoff_load [-- --seconds "
+      "end-to-end connections/s and server CPU per connection of the "
+      "handoff pre-fork server against an in-master server and a "
+      "self-accepting pre-fork server.\nUsage: bazel run -c opt //examples:handoff_load [-- --seconds "
       "3 --runs 3 --clients 8]");
   gssx::examples::ParseCommandLine(argc, argv);
   return gssx::examples::Main();

@@ -64,6 +64,11 @@ struct MitHandoff {
     const int extra[] = {fd};
     return krb5::HandOffMitContext(channel, ctx, extra, options).status();
   }
+  static absl::StatusOr<transport::PendingDelivery> Start(
+      transport::Channel& channel, Context& ctx, int fd) {
+    const int extra[] = {fd};
+    return krb5::StartMitHandOff(channel, ctx, extra);
+  }
   static absl::StatusOr<PoolJob<Context>> Receive(transport::Channel& channel,
                                                   absl::Duration timeout) {
     krb5::ReceiveMitContextOptions options;

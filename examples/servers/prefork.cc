@@ -52,6 +52,21 @@ struct GssxHandoff {
                            const transport::DeliverOptions& options) {
     return AsTransport(HandOffContext(channel, ctx, {fd}, options).status());
   }
+  static absl::StatusOr<transport::PendingDelivery> Start(Channel& channel,
+                                                          Context& ctx, int fd) {
+    // Export leaves `ctx` untouched on every error (context.h).
+    absl::StatusOr<transport::SecretBuffer> token = std::move(ctx).Export();
+    if (!token.ok()) return token.status();
+    const int extra[] = {fd};
+    return transport::StartDelivery(
+        channel, *token, extra,
+        [&ctx](const transport::SecretBuffer& back) -> absl::Status {
+          absl::StatusOr<Context> again = Context::Import(back.span());
+          if (!again.ok()) return again.status();  // kFailure: memory; lost
+          ctx = std::move(*again);
+          return absl::OkStatus();
+        });
+  }
   static absl::StatusOr<PoolJob<Context>> Receive(Channel& channel,
                                                   absl::Duration timeout) {
     ReceiveContextOptions opts;

@@ -19,6 +19,7 @@ namespace gssx::examples {
 std::string StatsToLine(const ServerStats& s) {
   return absl::StrCat("connections=", s.connections, " handoffs=", s.handoffs,
                       " reclaims=", s.reclaims, " handbacks=", s.handbacks,
+                      " rebalanced=", s.rebalanced,
                       " failures=", s.failures, " worker_deaths=", s.worker_deaths,
                       " handoff_us_median=", s.handoff_us_median,
                       " handoff_us_p99=", s.handoff_us_p99);
@@ -34,6 +35,7 @@ bool StatsFromLine(const std::string& line, ServerStats* s) {
     if (p.first == "handoffs") i = &s->handoffs;
     if (p.first == "reclaims") i = &s->reclaims;
     if (p.first == "handbacks") i = &s->handbacks;
+    if (p.first == "rebalanced") i = &s->rebalanced;
     if (p.first == "failures") i = &s->failures;
     if (p.first == "worker_deaths") i = &s->worker_deaths;
     if (p.first == "handoff_us_median") d = &s->handoff_us_median;
@@ -41,7 +43,7 @@ bool StatsFromLine(const std::string& line, ServerStats* s) {
     if (i != nullptr && absl::SimpleAtoi(p.second, i)) ++found;
     if (d != nullptr && absl::SimpleAtod(p.second, d)) ++found;
   }
-  return found == 8;
+  return found == 9;
 }
 
 namespace pool_internal {
@@ -92,18 +94,26 @@ int WorkerSignals() {
   return *stop;
 }
 
-bool SayReady(int control) {
-  const char ready = 'R';
-  return ::send(control, &ready, 1, MSG_NOSIGNAL) == 1;
+bool SayReady(int control, char what) {
+  return ::send(control, &what, 1, MSG_NOSIGNAL) == 1;
 }
 
-bool AwaitHandoff(const Channel& channel, int stop_fd) {
+bool AwaitHandoff(const Channel& channel, int stop_fd, int control,
+                  bool* ready_owed) {
   if (channel.HasQueuedHandoff()) return true;
   struct pollfd p[2] = {{channel.fd(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
   int n;
-  do {
-    n = ::poll(p, 2, -1);  // a signal interrupts: its byte is in the pipe
-  } while (n < 0 && errno == EINTR);
+  for (;;) {
+    // A signal interrupts: its byte is in the pipe.
+    n = ::poll(p, 2, *ready_owed ? 0 : -1);
+    if (n == 0) {  // nothing queued: say "ready", then wait
+      if (!SayReady(control)) return false;
+      *ready_owed = false;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
   if (n < 0 || (p[1].revents & POLLIN)) return false;
   return true;  // POLLIN, or POLLHUP: Receive says kPeerClosed
 }
@@ -140,6 +150,9 @@ void Retire(WorkerProcess& w, const std::string& why, ServerStats* stats) {
   w.channel.reset();
   w.control.Reset();
   w.idle = false;
+  w.assigned = 0;
+  w.stopping = false;
+  w.unanswered = false;
 }
 
 }  // namespace pool_internal

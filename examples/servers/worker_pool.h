@@ -11,9 +11,15 @@
 //     static bool Held(const Context&);  // true: holds a context
 //     // Exports ctx, sends it with a copy of `fd`, waits for the ack.
 //     // Error: not delivered; Held(ctx) again if it came back. Transport
-//     // errors carry their transport::ErrorKind.
+//     // errors carry their transport::ErrorKind. (The worker's hand-back.)
 //     static absl::Status Send(transport::Channel&, Context& ctx, int fd,
 //                              const transport::DeliverOptions&);
+//     // The same without waiting for the ack (the master's handoffs):
+//     // error: nothing was sent, Held(ctx) again (or lost); OK: ctx is
+//     // restored by the PendingDelivery if the token comes back, so it
+//     // must outlive it.
+//     static absl::StatusOr<transport::PendingDelivery> Start(
+//         transport::Channel&, Context& ctx, int fd);
 //     // Receives one context and exactly one fd (worker side, and the
 //     // master's side of a hand-back).
 //     static absl::StatusOr<PoolJob<Context>> Receive(transport::Channel&,
@@ -24,8 +30,8 @@
 //   // hands the client back to the master, which passes it on.
 //   bool Serve(Context& ctx, int client, int stop_fd);
 //
-//   WorkerPool<MyHandoff> pool(
-//       {.workers = 4, .in_child = [&] { listener.Reset(); }}, Serve);
+//   WorkerPool<MyHandoff> pool({.workers = 4, .serve = Serve,
+//                               .in_child = [&] { listener.Reset(); }});
 //   pool.Start();
 //   loop: pool.Dispatch(); pool.AppendPollFds(&fds); poll(...);
 //         pool.HandleEvents(span of its fds); pool.HandleSignal(sig);
@@ -34,6 +40,21 @@
 //
 // Each worker has a channel and a control socket; an idle worker writes
 // one byte ("ready") on the control socket and waits on its channel.
+//
+// Pipelined (issue 16): the master sends a handoff (H::Start) and goes on;
+// it reads the worker's answer when the worker next speaks on its control
+// socket ('R' ready after a client, 'X' a handoff dropped, 'B' handing its
+// client back), when it hangs up, or at the ack deadline — never waiting,
+// and never woken by the ack itself. With every worker busy, the next
+// client is queued behind one a worker is serving (a worker whose last
+// answer is in and nothing else queued), so that the worker goes on with
+// it without waiting for the master; its ack deadline starts when that
+// worker's client ends. One queued for kRebalanceAfter while another
+// worker is idle is taken back (PendingDelivery::Abandon: the latch makes
+// it safe — either the busy worker imported it, or nobody will) and given
+// to the idle worker. A worker owes its 'R' for a finished client until
+// it has imported a queued handoff, if one is there, so that the master,
+// woken by the 'R', finds that ack too.
 // SIGCHLD (HandleSignal) reaps; SIGUSR1 arms the fault drill (the next
 // handoff's worker is SIGSTOPped, the context sent, the worker SIGKILLed
 // before it can import: the master must reclaim it); SIGUSR2 asks one busy
@@ -43,9 +64,10 @@
 //  - Delivered (acked, or consumed without ack): done; the worker says
 //    "ready" again when it has finished with the client.
 //  - Not delivered and the context came back (reclaimed through the
-//    latch): counted as a reclaim; the job goes to the next idle worker
-//    (after kMaxAttempts such failures it is dropped, a failure: a context
-//    every worker refuses is not handed around for ever).
+//    latch): counted as a reclaim (a queued one moved to an idle worker:
+//    "rebalanced"); the job goes to the next idle worker (after
+//    kMaxAttempts such failures it is dropped, a failure: a context every
+//    worker refuses is not handed around for ever).
 //    The worker itself is
 //      * kept if it answered "no" (kRejectedByPeer) or did not answer in
 //        time (kTimeout): it is alive, and says "ready" once it is free;
@@ -73,8 +95,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -82,6 +106,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
@@ -100,13 +125,15 @@ struct ServerStats {
   int64_t handoffs = 0;     // acknowledged by a worker
   int64_t reclaims = 0;     // taken back from a worker that did not import
   int64_t handbacks = 0;    // returned by a stopping worker, passed on
+  // Queued behind a long client, taken back for an idle worker.
+  int64_t rebalanced = 0;
   int64_t failures = 0;     // connections the server dropped
   int64_t worker_deaths = 0;
   double handoff_us_median = 0;
   double handoff_us_p99 = 0;
 };
 
-// "connections=N handoffs=N ..." and back (all eight fields).
+// "connections=N handoffs=N ..." and back (all nine fields).
 std::string StatsToLine(const ServerStats& s);
 bool StatsFromLine(const std::string& line, ServerStats* s);
 
@@ -125,6 +152,9 @@ struct PoolOptions {
   std::function<void()> in_child;
   // How long a handoff waits for the worker's ack before reclaiming.
   absl::Duration ack_timeout = absl::Seconds(30);
+  // A handoff queued behind a busy worker's client for this long while
+  // another worker is idle moves to the idle one.
+  absl::Duration rebalance_after = absl::Milliseconds(20);
 };
 
 namespace pool_internal {
@@ -135,6 +165,12 @@ struct WorkerProcess {
   std::unique_ptr<transport::Channel> channel;
   transport::UniqueFd control;  // the worker writes a byte when idle
   bool idle = false;
+  // Clients sent to it (not taken back) that it has not finished: 0 idle,
+  // 1 serving, 2 serving with the next queued behind.
+  int assigned = 0;
+  bool stopping = false;  // said 'B': its hand-back is on the channel
+  // Did not answer a handoff in time: not given another until it speaks.
+  bool unanswered = false;
 };
 
 // Forks a worker: `child(channel, control)` runs in the child, whose exit
@@ -147,11 +183,13 @@ absl::StatusOr<WorkerProcess> Fork(
 // signals (SIGTERM: stop, to the returned pipe; SIGINT ignored: the master
 // stops the workers) and returns the stop pipe, or -1.
 int WorkerSignals();
-// Says "ready" on `control`; false if the master is gone.
-bool SayReady(int control);
+// Says "ready" ('R'; or `what`) on `control`; false if the master is gone.
+bool SayReady(int control, char what = 'R');
 // Waits until `channel` has a handoff (true) or a stop was asked / the
-// channel failed (false).
-bool AwaitHandoff(const transport::Channel& channel, int stop_fd);
+// channel failed (false). With `*ready_owed`, looks without waiting
+// first: if nothing is there, says "ready" (clearing it), then waits.
+bool AwaitHandoff(const transport::Channel& channel, int stop_fd,
+                  int control, bool* ready_owed);
 
 // Medians of the handoff latencies into `stats`.
 void FinishLatencies(std::vector<double>* us, ServerStats* stats);
@@ -170,19 +208,20 @@ class WorkerPool {
   using Job = PoolJob<Context>;
   using ServeFn = std::function<bool(Context& ctx, int client, int stop_fd)>;
 
-  // Handoffs a job may fail (each one reclaimed) before it is dropped: a
-  // context every worker refuses is not handed around for ever.
-  static constexpr int kMaxAttempts = 3;
-
   WorkerPool(PoolOptions options, ServeFn serve)
       : options_(std::move(options)), serve_(std::move(serve)) {}
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
   ~WorkerPool() { Stop(); }
 
+  // Handoffs of one job that may fail (reclaimed: refused, unanswered,
+  // worker died) before it is dropped.
+  static constexpr int kMaxAttempts = 3;
+
   // Forks options.workers workers.
   absl::Status Start() {
     workers_.resize(options_.workers);
+    inflight_.resize(options_.workers);
     for (auto& w : workers_) {
       if (absl::Status s = Spawn(w); !s.ok()) return s;
     }
@@ -209,20 +248,37 @@ class WorkerPool {
   }
 
   // Two pollfds per worker (control, channel); HandleEvents takes them
-  // back in the same order.
+  // back in the same order. A channel with an answer not collected yet is
+  // left out (it would be readable from the ack on): its worker's next
+  // word on the control socket says when to read it.
   void AppendPollFds(std::vector<struct pollfd>* fds) const {
-    for (const auto& w : workers_) {
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      const auto& w = workers_[i];
+      const bool channel = w.pid > 0 && (!inflight_[i].delivery || w.stopping);
       fds->push_back({w.pid > 0 ? w.control.get() : -1, POLLIN, 0});
-      fds->push_back({w.pid > 0 ? w.channel->fd() : -1, POLLIN, 0});
+      fds->push_back({channel ? w.channel->fd() : -1, POLLIN, 0});
     }
   }
   // 0 when a hand-back already read from a channel waits (poll would not
-  // show it), else `otherwise`.
+  // show it); else until the next ack deadline or rebalancing, if sooner
+  // than `otherwise` (-1: none).
   int PollTimeoutMs(int otherwise) const {
-    for (const auto& w : workers_) {
+    absl::Time next = absl::InfiniteFuture();
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      const auto& w = workers_[i];
       if (w.pid > 0 && w.channel->HasQueuedHandoff()) return 0;
+      if (inflight_[i].delivery && !inflight_[i].queued) {
+        next = std::min(next, inflight_[i].deadline);
+      }
     }
-    return otherwise;
+    next = std::min(next, NextRebalance());
+    if (next == absl::InfiniteFuture()) return otherwise;
+    const absl::Duration left = next - absl::Now();
+    const int ms = left <= absl::ZeroDuration()
+                       ? 0
+                       : static_cast<int>(std::min<int64_t>(
+                             absl::ToInt64Milliseconds(left) + 1, 1 << 30));
+    return otherwise < 0 ? ms : std::min(ms, otherwise);
   }
 
   // "ready" bytes, hand-backs, hang-ups; replaces dead workers.
@@ -230,20 +286,30 @@ class WorkerPool {
     for (size_t i = 0; i < workers_.size() && 2 * i + 1 < mine.size(); ++i) {
       auto& w = workers_[i];
       if (w.pid <= 0) continue;
-      // The channel first: a stopping worker hands its client back, then
-      // exits (closing its control socket).
-      if ((mine[2 * i + 1].revents & POLLIN) || w.channel->HasQueuedHandoff()) {
-        ReceiveHandBack(w);
-      }
-      if (w.pid <= 0) continue;
       const short control = mine[2 * i].revents;
+      bool closed = false;
       if (control & POLLIN) {
         char b[16];
         ssize_t n = ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT);
-        if (n > 0) w.idle = true;
-        if (n == 0) pool_internal::Retire(w, "closed its control socket", &stats_);
-      } else if (control & (POLLHUP | POLLERR)) {
-        pool_internal::Retire(w, "hung up", &stats_);
+        if (n > 0) Heard(i, absl::string_view(b, static_cast<size_t>(n)));
+        closed = n == 0;
+      }
+      // The channel first: a stopping worker hands its client back, then
+      // exits (closing its control socket).
+      if (w.pid > 0 && (!inflight_[i].delivery || w.stopping) &&
+          ((mine[2 * i + 1].revents & POLLIN) || w.channel->HasQueuedHandoff())) {
+        ReceiveHandBack(i);
+      }
+      if (w.pid <= 0) continue;
+      if (closed) {
+        RetireWorker(i, "closed its control socket");
+      } else if (!(control & POLLIN) && (control & (POLLHUP | POLLERR))) {
+        RetireWorker(i, "hung up");
+      }
+      // An answer not in by its deadline: reclaimed (the worker is kept).
+      if (w.pid > 0 && inflight_[i].delivery && !inflight_[i].queued &&
+          absl::Now() >= inflight_[i].deadline) {
+        Collect(i);
       }
     }
     Replace();
@@ -253,9 +319,9 @@ class WorkerPool {
   // one busy worker to stop (it hands its client back). Others: ignored.
   void HandleSignal(int sig) {
     if (sig == SIGCHLD) {
-      for (auto& w : workers_) {
-        if (w.pid > 0 && pool_internal::HasDied(w)) {
-          pool_internal::Retire(w, "exited", &stats_);
+      for (size_t i = 0; i < workers_.size(); ++i) {
+        if (workers_[i].pid > 0 && pool_internal::HasDied(workers_[i])) {
+          RetireWorker(i, "exited");
         }
       }
       Replace();
@@ -267,65 +333,70 @@ class WorkerPool {
     }
   }
 
-  // Hands queued clients to idle workers, by the failure policy above.
+  // Hands queued clients to idle workers (or queues them behind a busy
+  // one), by the failure policy above. Never waits for a worker.
   void Dispatch() {
+    Rebalance();
     while (!queue_.empty()) {
-      pool_internal::WorkerProcess* w = NextIdle();
-      if (w == nullptr) return;
-      Job& job = queue_.front().job;
-      transport::DeliverOptions opts;
-      opts.ack_timeout = options_.ack_timeout;
+      size_t i = NextIdle();
+      if (i == kNone && !drill_) i = NextToQueueBehind();
+      if (i == kNone) break;
+      pool_internal::WorkerProcess& w = workers_[i];
       const bool drill = drill_;
+      pid_t victim = -1;
       if (drill) {
         // Stopped, so it cannot import; killed once the message is sent.
         drill_ = false;
-        const pid_t victim = w->pid;
+        victim = w.pid;
         ::kill(victim, SIGSTOP);
-        opts.after_send = [victim] { ::kill(victim, SIGKILL); };
         Log("master", absl::StrCat("drill: killing worker ", victim,
                                    " in the middle of a handoff"));
       }
+      // On the heap: a token that comes back is restored into its ctx.
+      auto item = std::make_unique<Queued>(std::move(queue_.front()));
+      queue_.pop_front();
+      Job* job = &item->job;
       const absl::Time t0 = absl::Now();
-      absl::Status s = H::Send(*w->channel, job.ctx, job.fd.get(), opts);
-      const double us = absl::ToDoubleMicroseconds(absl::Now() - t0);
-      w->idle = false;  // it says "ready" when it is free (again)
-      if (s.ok()) {
-        ++stats_.handoffs;
-        if (!drill) latencies_.push_back(us);
-        queue_.pop_front();  // closes the master's copy of the socket
+      absl::StatusOr<transport::PendingDelivery> d =
+          H::Start(*w.channel, job->ctx, job->fd.get());
+      const absl::Time t1 = absl::Now();
+      if (victim > 0) ::kill(victim, SIGKILL);
+      if (d.ok()) {
+        if (!drill) latencies_.push_back(absl::ToDoubleMicroseconds(t1 - t0));
+        InFlight& f = inflight_[i];
+        f.item = std::move(item);
+        f.delivery.emplace(std::move(*d));
+        f.queued = w.assigned > 0;
+        f.queued_since = t1;
+        f.deadline = f.queued ? absl::InfiniteFuture() : t1 + options_.ack_timeout;
+        ++w.assigned;
+        w.idle = false;
         continue;
       }
+      // Nothing was sent.
+      const absl::Status s = d.status();
       const transport::ErrorKind kind = transport::KindOf(s);
-      if (!H::Held(job.ctx)) {
+      if (!H::Held(job->ctx)) {
         ++stats_.failures;
         Log("master", absl::StrCat("handoff lost a connection: ",
                                    transport::StatusText(s)));
-        queue_.pop_front();
-        if (pool_internal::HasDied(*w)) pool_internal::Retire(*w, "is gone", &stats_);
+        if (pool_internal::HasDied(w)) RetireWorker(i, "is gone");
         continue;
       }
       if (kind == transport::ErrorKind::kNone) {
-        // Nothing reached the worker (the export itself failed).
-        w->idle = true;
+        // The export itself failed.
         ++stats_.failures;
         Log("master", absl::StrCat("cannot hand a connection off: ",
                                    transport::StatusText(s), "; dropped"));
-        queue_.pop_front();
         continue;
       }
       ++stats_.reclaims;
-      const bool again = ++queue_.front().failed < kMaxAttempts;
-      Log("master", absl::StrCat("worker ", w->pid, " did not import (",
-                                 transport::StatusText(s), "); context reclaimed, ",
-                                 again ? "trying another worker"
-                                       : "dropped after that many attempts"));
-      if (!again) {
-        ++stats_.failures;
-        queue_.pop_front();
-      }
+      Requeue(std::move(item), w.pid, s);
       if (kind != transport::ErrorKind::kRejectedByPeer &&
           kind != transport::ErrorKind::kTimeout) {
-        pool_internal::Retire(*w, transport::StatusText(s), &stats_);
+        RetireWorker(i, transport::StatusText(s));
+      } else {
+        break;  // try again on the next event
       }
     }
     Replace();
@@ -337,6 +408,17 @@ class WorkerPool {
   void Stop() {
     if (stopped_) return;
     stopped_ = true;
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      // An answer in: counted; none: the token is taken back (the client
+      // then counts as a failure, with the queue's).
+      if (inflight_[i].delivery && workers_[i].pid > 0 && !inflight_[i].queued) {
+        Collect(i);
+      }
+      if (inflight_[i].delivery) {
+        Resolve(i, inflight_[i].delivery->Abandon(absl::CancelledError("stopping")),
+                /*retire=*/false);
+      }
+    }
     for (auto& w : workers_) {
       if (w.pid > 0) ::kill(w.pid, SIGTERM);
       w.channel.reset();
@@ -379,17 +461,192 @@ class WorkerPool {
     }
   }
 
-  pool_internal::WorkerProcess* NextIdle() {
-    for (auto& w : workers_) {
-      if (w.pid > 0 && w.idle) return &w;
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+
+  struct Queued {
+    Job job;
+    int failed = 0;  // handoffs of it that failed (kMaxAttempts)
+  };
+
+  // A handoff sent and its answer not collected yet.
+  struct InFlight {
+    // The master's copy of the socket; the context is restored into it.
+    std::unique_ptr<Queued> item;
+    std::optional<transport::PendingDelivery> delivery;
+    absl::Time deadline = absl::InfiniteFuture();
+    bool queued = false;  // behind a client the worker is serving
+    absl::Time queued_since;
+  };
+
+  size_t NextIdle() const {
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      if (workers_[i].pid > 0 && workers_[i].idle) return i;
     }
-    return nullptr;
+    return kNone;
+  }
+
+  // A worker serving one client, with nothing queued behind it and its
+  // last answer in (read now if it is there: one recvmsg).
+  size_t NextToQueueBehind() {
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      pool_internal::WorkerProcess& w = workers_[i];
+      if (w.pid <= 0 || w.stopping || w.unanswered || w.assigned != 1) continue;
+      if (inflight_[i].delivery && !inflight_[i].queued) Collect(i);
+      if (w.pid > 0 && w.assigned == 1 && !inflight_[i].delivery) return i;
+    }
+    return kNone;
+  }
+
+  // What a worker said on its control socket.
+  void Heard(size_t i, absl::string_view what) {
+    pool_internal::WorkerProcess& w = workers_[i];
+    InFlight& f = inflight_[i];
+    w.unanswered = false;
+    for (char c : what) {
+      if (c == 'R') w.assigned = std::max(0, w.assigned - 1);
+      if (c == 'B') w.stopping = true;
+    }
+    if (f.delivery && f.queued && w.assigned <= 1) {
+      // The client it waited behind has ended: the worker imports it now.
+      f.queued = false;
+      f.deadline = absl::Now() + options_.ack_timeout;
+    }
+    // Its answer is in the channel by now (unless still queued).
+    if (f.delivery && !f.queued) Collect(i);
+    w.idle = w.pid > 0 && w.assigned == 0 && !w.stopping && !w.unanswered;
+  }
+
+  // Reads the answer to inflight_[i] without waiting; at the deadline
+  // without one, takes the token back. A dead worker's: taken back at once.
+  void Collect(size_t i) {
+    InFlight& f = inflight_[i];
+    if (!f.delivery) return;
+    if (workers_[i].pid <= 0 || !workers_[i].channel) {
+      Resolve(i, f.delivery->Abandon(transport::MakeError(
+                     transport::ErrorKind::kPeerClosed, "the worker is gone")));
+      return;
+    }
+    absl::StatusOr<std::optional<transport::Delivery>> d =
+        f.delivery->Check(*workers_[i].channel);
+    if (d.ok() && !d->has_value()) {
+      if (absl::Now() < f.deadline) return;
+      Resolve(i, f.delivery->Abandon(transport::MakeError(
+                     transport::ErrorKind::kTimeout,
+                     "no answer from the worker in time")));
+      return;
+    }
+    if (!d.ok()) {
+      Resolve(i, d.status());
+    } else {
+      Resolve(i, **d);
+    }
+  }
+
+  // The outcome of inflight_[i], by the failure policy above.
+  void Resolve(size_t i, const absl::StatusOr<transport::Delivery>& d,
+               bool retire = true) {
+    pool_internal::WorkerProcess& w = workers_[i];
+    InFlight& f = inflight_[i];
+    std::unique_ptr<Queued> item = std::move(f.item);
+    f.delivery.reset();
+    f.queued = false;
+    f.deadline = absl::InfiniteFuture();
+    if (d.ok()) {
+      ++stats_.handoffs;  // `item` closes the master's copy of the socket
+      return;
+    }
+    w.assigned = std::max(0, w.assigned - 1);
+    if (transport::IsError(d.status(), transport::ErrorKind::kTimeout)) {
+      w.unanswered = true;  // alive, maybe stuck: it says when it is free
+    }
+    w.idle = w.pid > 0 && w.assigned == 0 && !w.stopping && !w.unanswered;
+    if (!H::Held(item->job.ctx)) {
+      ++stats_.failures;
+      Log("master", absl::StrCat("handoff lost a connection: ",
+                                 transport::StatusText(d.status())));
+      return;
+    }
+    ++stats_.reclaims;
+    Requeue(std::move(item), w.pid > 0 ? w.pid : 0, d.status());
+    const transport::ErrorKind kind = transport::KindOf(d.status());
+    if (retire && w.pid > 0 && kind != transport::ErrorKind::kRejectedByPeer &&
+        kind != transport::ErrorKind::kTimeout) {
+      RetireWorker(i, transport::StatusText(d.status()));
+    }
+  }
+
+  // A job whose handoff failed and came back: to the front of the queue,
+  // or dropped (a failure) after kMaxAttempts.
+  void Requeue(std::unique_ptr<Queued> item, pid_t worker, const absl::Status& why) {
+    const bool again = ++item->failed < kMaxAttempts;
+    Log("master", absl::StrCat("worker ", worker, " did not import (",
+                               transport::StatusText(why), "); context reclaimed, ",
+                               again ? "trying another worker"
+                                     : "dropped after that many attempts"));
+    if (again) {
+      queue_.push_front(std::move(*item));
+    } else {
+      ++stats_.failures;
+    }
+  }
+
+  // Kills (if needed) and reaps worker i; its handoff in flight, if any,
+  // is taken back (or counted delivered if it imported it).
+  void RetireWorker(size_t i, const std::string& why) {
+    pool_internal::Retire(workers_[i], why, &stats_);
+    workers_[i].assigned = 0;
+    workers_[i].stopping = false;
+    if (inflight_[i].delivery) Collect(i);
+  }
+
+  // When a queued handoff should move to an idle worker (InfiniteFuture:
+  // none, or no worker idle).
+  absl::Time NextRebalance() const {
+    if (NextIdle() == kNone) return absl::InfiniteFuture();
+    absl::Time next = absl::InfiniteFuture();
+    for (const InFlight& f : inflight_) {
+      if (f.delivery && f.queued) {
+        next = std::min(next, f.queued_since + options_.rebalance_after);
+      }
+    }
+    return next;
+  }
+
+  // Takes back the handoffs queued too long while a worker is idle; they go
+  // to the front of the queue.
+  void Rebalance() {
+    if (NextRebalance() > absl::Now()) return;
+    const absl::Time now = absl::Now();
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      InFlight& f = inflight_[i];
+      if (!f.delivery || !f.queued || f.queued_since + options_.rebalance_after > now) {
+        continue;
+      }
+      absl::StatusOr<transport::Delivery> d = f.delivery->Abandon(
+          absl::DeadlineExceededError("queued behind a long client"));
+      std::unique_ptr<Queued> item = std::move(f.item);
+      f.delivery.reset();
+      f.queued = false;
+      if (d.ok()) {
+        ++stats_.handoffs;  // the worker had started on it
+      } else if (H::Held(item->job.ctx)) {
+        ++stats_.rebalanced;
+        workers_[i].assigned = std::max(0, workers_[i].assigned - 1);
+        queue_.push_front(std::move(*item));  // not a failed attempt
+      } else {
+        ++stats_.failures;
+        workers_[i].assigned = std::max(0, workers_[i].assigned - 1);
+        Log("master", absl::StrCat("handoff lost a connection: ",
+                                   transport::StatusText(d.status())));
+      }
+    }
   }
 
   // Without waiting: what made the channel readable may be a late ack of
   // a handoff already reclaimed (a worker that was slow, then refused it),
   // not a hand-back; a hand-back's message is whole once poll shows it.
-  void ReceiveHandBack(pool_internal::WorkerProcess& w) {
+  void ReceiveHandBack(size_t i) {
+    pool_internal::WorkerProcess& w = workers_[i];
     absl::StatusOr<Job> job = H::Receive(*w.channel, absl::ZeroDuration());
     if (job.ok()) {
       ++stats_.handbacks;
@@ -397,7 +654,7 @@ class WorkerPool {
                                  " handed a connection back; passing it on"));
       queue_.push_front({std::move(*job)});
     } else if (transport::IsError(job.status(), transport::ErrorKind::kPeerClosed)) {
-      pool_internal::Retire(w, "closed its channel", &stats_);
+      RetireWorker(i, "closed its channel");
     }
   }
 
@@ -405,14 +662,16 @@ class WorkerPool {
     // A worker that has just finished may have said "ready" already: read
     // those first, so that the one asked to stop really has a client. (It
     // can still finish in between; then it stops idle.)
-    for (auto& w : workers_) {
+    for (size_t i = 0; i < workers_.size(); ++i) {
       char b[16];
-      if (w.pid > 0 && ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT) > 0) {
-        w.idle = true;
+      ssize_t n;
+      if (workers_[i].pid > 0 &&
+          (n = ::recv(workers_[i].control.get(), b, sizeof b, MSG_DONTWAIT)) > 0) {
+        Heard(i, absl::string_view(b, static_cast<size_t>(n)));
       }
     }
     for (auto& w : workers_) {
-      if (w.pid > 0 && !w.idle) {
+      if (w.pid > 0 && w.assigned > 0 && !w.stopping) {
         Log("master", absl::StrCat("asking busy worker ", w.pid, " to stop"));
         ::kill(w.pid, SIGTERM);
         return;
@@ -426,10 +685,19 @@ class WorkerPool {
   int WorkerMain(transport::Channel channel, transport::UniqueFd control) {
     const int stop = pool_internal::WorkerSignals();
     if (stop < 0) return 1;
+    if (!pool_internal::SayReady(control.get())) return 0;  // master gone
+    bool ready_owed = false;  // a client ended; its 'R' not said yet
     for (;;) {
-      if (!pool_internal::SayReady(control.get())) return 0;  // master gone
-      if (!pool_internal::AwaitHandoff(channel, stop)) return 0;
+      if (!pool_internal::AwaitHandoff(channel, stop, control.get(), &ready_owed)) {
+        return 0;
+      }
       absl::StatusOr<Job> job = H::Receive(channel, absl::InfiniteDuration());
+      // After importing a handoff that was queued: the master, woken by
+      // this, finds its ack too.
+      if (ready_owed) {
+        if (!pool_internal::SayReady(control.get())) return 0;
+        ready_owed = false;
+      }
       if (!job.ok()) {
         if (transport::IsError(job.status(), transport::ErrorKind::kPeerClosed)) return 0;
         if (transport::IsError(job.status(), transport::ErrorKind::kOs)) {
@@ -438,10 +706,14 @@ class WorkerPool {
         }
         // One handoff refused (the master reclaims it); ready for the next.
         Log("worker", absl::StrCat("handoff refused: ", transport::StatusText(job.status())));
+        if (!pool_internal::SayReady(control.get(), 'X')) return 0;
         continue;
       }
       if (options_.verbose) Log("worker", "imported a context and its client socket");
       if (!serve_(job->ctx, job->fd.get(), stop)) {
+        // 'B' first: the master then reads this channel (it leaves out a
+        // channel whose ack it has not collected yet).
+        (void)pool_internal::SayReady(control.get(), 'B');
         absl::Status back =
             H::Send(channel, job->ctx, job->fd.get(), transport::DeliverOptions());
         Log("worker", back.ok() ? "stopping: handed the connection back"
@@ -449,16 +721,14 @@ class WorkerPool {
                                                transport::StatusText(back)));
         return 0;
       }
+      ready_owed = true;
     }
   }
 
   PoolOptions options_;
   ServeFn serve_;
   std::vector<pool_internal::WorkerProcess> workers_;
-  struct Queued {
-    Job job;
-    int failed = 0;  // handoffs of it that failed (kMaxAttempts)
-  };
+  std::vector<InFlight> inflight_;  // one per worker slot
   std::deque<Queued> queue_;
   ServerStats stats_;
   std::vector<double> latencies_;

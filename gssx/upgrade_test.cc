@@ -29,8 +29,8 @@
 #include "gssx/testdata/upgrade_frames.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
-#include "testing/test_identity.h"
-#include "transport/errors.h"
+#include "gssx/testing/test_identity.h"
+#include "transport/base/errors.h"
 #include "transport/upgrade.h"
 
 namespace gssx::testing {

@@ -15,8 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "transport/deliver.h"
-#include "transport/errors.h"
-#include "transport/internal/wire.h"
+#include "transport/base/errors.h"
+#include "transport/base/bytes.h"
 
 extern char** environ;
 

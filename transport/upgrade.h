@@ -107,8 +107,8 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "transport/channel.h"
-#include "transport/secret_buffer.h"
-#include "transport/unique_fd.h"
+#include "transport/base/secret_buffer.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::transport {
 

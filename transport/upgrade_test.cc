@@ -21,7 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx::testing {
 namespace {

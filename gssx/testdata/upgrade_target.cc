@@ -31,7 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "gssx/context.h"
 #include "gssx/testdata/upgrade_frames.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 #include "transport/upgrade.h"
 
 namespace {

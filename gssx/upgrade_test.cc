@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +29,7 @@
 #include "gmock/gmock.h"
 #include "gssx/context.h"
 #include "gssx/testdata/upgrade_frames.h"
+#include "gssx/upgrade.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
 #include "gssx/testing/test_identity.h"
@@ -90,14 +93,20 @@ class UpgradeTest : public ::testing::Test {
       s->state = absl::StrCat("state-", s->id);
       sessions_.push_back(std::move(s));
     }
-    // The server's listener (abstract name, unique per test).
-    static int counter = 0;
-    address_ = absl::StrCat("gssx-upgrade-test-", getpid(), "-", ++counter);
+    // The server's listener: autobind gives it a unique abstract name
+    // (test runs in parallel share the abstract namespace).
     listener_.Reset(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     ASSERT_TRUE(listener_.valid());
-    sockaddr_un addr = Address();
+    sockaddr_un addr;
+    std::memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
     ASSERT_EQ(bind(listener_.get(), reinterpret_cast<sockaddr*>(&addr),
-                   AddressLength()),
+                   sizeof(sa_family_t)),
+              0);
+    address_len_ = sizeof address_;
+    ASSERT_EQ(getsockname(listener_.get(),
+                          reinterpret_cast<sockaddr*>(&address_),
+                          &address_len_),
               0);
     ASSERT_EQ(listen(listener_.get(), 16), 0);
   }
@@ -107,18 +116,6 @@ class UpgradeTest : public ::testing::Test {
       kill(child_, SIGKILL);
       waitpid(child_, nullptr, 0);
     }
-  }
-
-  sockaddr_un Address() const {
-    sockaddr_un addr;
-    std::memset(&addr, 0, sizeof addr);
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path + 1, address_.data(), address_.size());
-    return addr;
-  }
-  socklen_t AddressLength() const {
-    return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
-                                  address_.size());
   }
 
   // Starts the new binary with `args` and begins the upgrade.
@@ -154,22 +151,11 @@ class UpgradeTest : public ::testing::Test {
     if (absl::Status held = s.gate.Hold(absl::Seconds(20)); !held.ok()) {
       return held;
     }
-    absl::StatusOr<SecretBuffer> token = std::move(s.server).Export();
-    if (!token.ok()) return token.status();
-    transport::OutgoingSession out;
-    out.id = s.id;
-    out.client_fd = s.server_fd.get();
-    out.context_token = std::move(*token);
-    out.state = Bytes(s.state);
-    out.restore = [&s](SecretBuffer back) -> absl::Status {
-      absl::StatusOr<Context> ctx = Context::Import(back.span());
-      if (!ctx.ok()) return ctx.status();
-      s.server = std::move(*ctx);
-      ++s.restored;
-      s.gate.Release();
-      return absl::OkStatus();
-    };
-    return up.OfferSession(std::move(out));
+    return OfferContextSession(up, s.id, s.server, s.server_fd.get(),
+                               Bytes(s.state), [&s] {
+                                 ++s.restored;
+                                 s.gate.Release();
+                               });
   }
 
   // The client sends `msg`; `serve_here`: this process (the old server)
@@ -246,7 +232,8 @@ class UpgradeTest : public ::testing::Test {
 
   std::optional<TestIdentities> ids_;
   std::vector<std::unique_ptr<Session>> sessions_;
-  std::string address_;
+  sockaddr_un address_{};
+  socklen_t address_len_ = 0;
   UniqueFd listener_;
   pid_t child_ = -1;
 };
@@ -282,9 +269,8 @@ TEST_F(UpgradeTest, MovesListenersAndSessionsContextsContinue) {
   }
   // And it accepts on the moved listener.
   UniqueFd c(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr = Address();
-  ASSERT_EQ(connect(c.get(), reinterpret_cast<sockaddr*>(&addr),
-                    AddressLength()),
+  ASSERT_EQ(connect(c.get(), reinterpret_cast<const sockaddr*>(&address_),
+                    address_len_),
             0);
   char buf[64] = {};
   ssize_t n = read(c.get(), buf, sizeof buf - 1);
@@ -310,11 +296,29 @@ TEST_F(UpgradeTest, NewBinaryRefusesWrongVersionNothingMoves) {
   ExpectAllServedHere("kept");
 }
 
+// A new binary that cannot be executed: the channel closes before its
+// HELLO, nothing moves.
+TEST_F(UpgradeTest, NewBinaryMissingNothingMoves) {
+  ASSERT_OK_AND_ASSIGN(transport::Successor s,
+                       transport::StartSuccessor("/nonexistent/upgrade", {}));
+  child_ = s.pid;
+  absl::StatusOr<UpgradeSource> up =
+      UpgradeSource::Begin(std::move(s.channel_socket), {kTag, 1});
+  EXPECT_TRUE(IsError(up.status(), ErrorKind::kPeerClosed))
+      << transport::StatusText(up.status());
+  EXPECT_EQ(WaitChild(), 127);
+  ExpectAllServedHere("kept");
+}
+
 // Where the new process dies (SIGKILLed by the after_send seam).
 struct CrashPoint {
   const char* after;  // message type
   int session;        // for SESSION: after the n-th (1-based)
 };
+
+void PrintTo(const CrashPoint& p, std::ostream* os) {
+  *os << "after " << p.after << " " << p.session;
+}
 
 class UpgradeCrashTest : public UpgradeTest,
                          public ::testing::WithParamInterface<CrashPoint> {};
@@ -348,6 +352,12 @@ TEST_P(UpgradeCrashTest, NewProcessKilledEverySessionStaysOrReturns) {
                 IsError(report.status, ErrorKind::kRejectedByPeer))
         << transport::StatusText(report.status);
   }
+  // Killed after the COMMIT went out, the target may or may not have
+  // consumed it: the log says which branch of the ledger ran.
+  std::printf("killed after %s %d: %s\n", point.after, point.session,
+              report.outcome == UpgradeReport::Outcome::kReturned
+                  ? "returned"
+                  : "committed");
   if (report.outcome == UpgradeReport::Outcome::kReturned) {
     for (auto& s : sessions_) EXPECT_EQ(s->restored, 1) << s->id;
     ExpectAllServedHere("returned");

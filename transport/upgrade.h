@@ -129,8 +129,9 @@ inline constexpr char kUpgradeFdEnv[] = "GSSX_UPGRADE_FD";
 //   upgrade: gate.Hold(timeout) -> offer it -> (commit failed) Release().
 class SessionGate {
  public:
-  // False while the session is held for an upgrade: do not read from its
-  // socket. True: a request is in progress until EndRequest.
+  // False while the session is held for an upgrade (do not read from its
+  // socket) or a request is already in progress (one at a time). True: a
+  // request is in progress until EndRequest.
   bool TryBeginRequest();
   void EndRequest();
   // Waits until no request is in progress (at most `timeout`), then holds

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -162,6 +163,8 @@ struct BadMessage {
   std::vector<uint8_t> token;
   int fds;  // socket fds to attach
 };
+
+void PrintTo(const BadMessage& m, std::ostream* os) { *os << m.name; }
 
 class UpgradeMalformedTest : public ::testing::TestWithParam<BadMessage> {};
 

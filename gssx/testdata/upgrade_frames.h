@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Length-prefixed frames on a stream socket, for the live-upgrade test and
-// its target program: u32 little-endian length (<= 64 KiB), then the bytes.
+// its target program (stream sockets): u32 little-endian length (<= 64 KiB), then the bytes.
 #ifndef GSSX_TESTDATA_UPGRADE_FRAMES_H_
 #define GSSX_TESTDATA_UPGRADE_FRAMES_H_
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,7 +17,7 @@ namespace gssx::testing {
 
 inline bool WriteAll(int fd, const uint8_t* p, size_t n) {
   while (n > 0) {
-    ssize_t w = write(fd, p, n);
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);  // a closed peer: false
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return false;
     p += w;

@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "gssx/context.h"
 #include "gssx/testdata/upgrade_frames.h"
+#include "gssx/upgrade.h"
 #include "transport/base/errors.h"
 #include "transport/upgrade.h"
 
@@ -68,10 +69,11 @@ int main(int argc, char** argv) {
   gssx::transport::UpgradeTargetOptions options;
   options.self = {"gssx-upgrade-test", version};
   int validated = 0;
+  auto trial_import = gssx::ContextTokenValidator();
   options.validate_context = [&](absl::Span<const uint8_t> token) {
     ++validated;
     if (mode == "crash-in-session" && validated == k) _exit(3);
-    absl::Status s = gssx::Context::Import(token).status();
+    absl::Status s = trial_import(token);
     if (s.ok() && mode == "emfile-after" && validated == k) {
       // Every slot below a low limit taken: the next message's fds are
       // cut by the kernel (MSG_CTRUNC).
@@ -90,8 +92,7 @@ int main(int argc, char** argv) {
 
   std::vector<Served> sessions;
   for (gssx::transport::IncomingSession& s : batch->sessions) {
-    absl::StatusOr<gssx::Context> ctx =
-        gssx::Context::Import(s.context_token.span());
+    absl::StatusOr<gssx::Context> ctx = gssx::ImportUpgradedContext(s);
     if (!ctx.ok()) return Fail(13, "import", ctx.status());
     sessions.push_back({s.id, std::move(s.client), std::move(*ctx),
                         std::string(s.state.data(),

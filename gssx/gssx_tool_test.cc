@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -14,26 +13,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "testing/child.h"
+#include "testing/run_program.h"
 #include "transport/base/unique_fd.h"
 
 namespace gssx {
 namespace {
 
-using ::gssx::testing::ForkedChild;
 using ::gssx::transport::UniqueFd;
 
 std::string TestDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
   return dir != nullptr ? dir : "/tmp";
-}
-
-std::string ToolPath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
-                      workspace != nullptr ? workspace : "gssx",
-                      "/gssx/gssx_tool");
 }
 
 mode_t ModeOf(const std::string& path) {
@@ -47,57 +37,14 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-std::string ReadAll(int fd) {
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
+using RunResult = ::gssx::testing::ProgramResult;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the tool with `args` under `umask_value`. stderr goes to a file (so
-// neither pipe can fill while the other is read).
+// Runs the tool with `args` under `umask_value`.
 RunResult RunTool(const std::vector<std::string>& args,
                   mode_t umask_value = 022) {
-  RunResult result;
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return result;
-  UniqueFd read_end(fds[0]), write_end(fds[1]);
-  const std::string err_path = absl::StrCat(TestDir(), "/tool_stderr");
-  UniqueFd err_fd(::open(err_path.c_str(),
-                         O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!err_fd.valid()) return result;
-  const std::string tool = ToolPath();
-  absl::StatusOr<ForkedChild> child = ForkedChild::Start([&] {
-    ::umask(umask_value);
-    if (::dup2(write_end.get(), STDOUT_FILENO) < 0) return 126;
-    if (::dup2(err_fd.get(), STDERR_FILENO) < 0) return 126;
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(tool.c_str()));
-    for (const std::string& a : args) {
-      argv.push_back(const_cast<char*>(a.c_str()));
-    }
-    argv.push_back(nullptr);
-    ::execv(tool.c_str(), argv.data());
-    return 127;
-  });
-  if (!child.ok()) return result;
-  write_end.Reset();
-  result.out = ReadAll(read_end.get());
-  absl::StatusOr<int> code = child->Wait(absl::Seconds(60));
-  result.exit_code = code.ok() ? *code : -2;
-  if (::lseek(err_fd.get(), 0, SEEK_SET) == 0) result.err = ReadAll(err_fd.get());
-  return result;
+  return ::gssx::testing::RunProgram(
+      ::gssx::testing::RunfilesPath("gssx/gssx_tool"), args,
+      {.in_child = [umask_value] { ::umask(umask_value); }});
 }
 
 TEST(GssxToolTest, HelpListsTheCommandsAndExitsZero) {

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "examples/privsep.h"
+#include "examples/servers/privsep.h"
 #include "gssx/handoff.h"
 #include "transport/channel.h"
 

@@ -96,10 +96,15 @@ void KillAndReap(const std::vector<pid_t>& pids) {
 
 }  // namespace
 
-std::string RunfilesPath(absl::string_view path) {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* ws = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", ws ? ws : "gssx", "/", path);
+pid_t ParentOf(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> f = absl::StrSplit(stat.substr(close + 2), ' ');
+  int ppid = -1;
+  if (f.size() < 2 || !absl::SimpleAtoi(f[1], &ppid)) return -1;
+  return ppid;
 }
 
 std::string MakeTempDir(absl::string_view name) {

@@ -43,15 +43,19 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "testing/child.h"
+#include "testing/run_program.h"
 #include "transport/base/unique_fd.h"
 
 namespace gssx::examples::testing {
 
-// TEST_SRCDIR/TEST_WORKSPACE/<path>, e.g. "examples/prefork_server".
-std::string RunfilesPath(absl::string_view path);
+using ::gssx::testing::RunfilesPath;  // testing/run_program.h
 
 // A fresh directory under TEST_TMPDIR.
 std::string MakeTempDir(absl::string_view name);
+
+// The parent pid of `pid`, from /proc (-1 if gone): a worker's answer
+// names its pid, and the tests check it is the server's child.
+pid_t ParentOf(pid_t pid);
 
 struct ServerExit {
   int code = -1;           // exit code; 128+N if killed by signal N

@@ -7,8 +7,10 @@
 #define GSSX_EXAMPLES_TESTING_TEST_KEYS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "gssx/credentials.h"
 
 namespace gssx::examples::testing {
 
@@ -16,8 +18,19 @@ namespace gssx::examples::testing {
 // trusting the other, made with gssx::Keygen in `dir`.
 struct TestKeys {
   std::string server_keytab, server_trust, client_keytab, client_trust;
+  // The server's --keytab and --trust flags, then `more`.
+  std::vector<std::string> ServerArgs(std::vector<std::string> more = {}) const;
 };
 absl::StatusOr<TestKeys> MakeTestKeys(const std::string& dir);
+
+// The keys in a fresh directory under TEST_TMPDIR, and the client's
+// credentials (initiate) acquired from them: what every test of the gssx
+// servers starts with.
+struct TestClient {
+  TestKeys keys;
+  Credentials cred;
+};
+absl::StatusOr<TestClient> MakeTestClient();
 
 }  // namespace gssx::examples::testing
 

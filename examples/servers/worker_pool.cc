@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "examples/servers/worker_pool.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+
+namespace gssx::examples {
+
+std::string StatsToLine(const ServerStats& s) {
+  return absl::StrCat("connections=", s.connections, " handoffs=", s.handoffs,
+                      " reclaims=", s.reclaims, " handbacks=", s.handbacks,
+                      " failures=", s.failures, " worker_deaths=", s.worker_deaths,
+                      " handoff_us_median=", s.handoff_us_median,
+                      " handoff_us_p99=", s.handoff_us_p99);
+}
+
+bool StatsFromLine(const std::string& line, ServerStats* s) {
+  int found = 0;
+  for (absl::string_view kv : absl::StrSplit(line, ' ', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> p = absl::StrSplit(kv, '=');
+    int64_t* i = nullptr;
+    double* d = nullptr;
+    if (p.first == "connections") i = &s->connections;
+    if (p.first == "handoffs") i = &s->handoffs;
+    if (p.first == "reclaims") i = &s->reclaims;
+    if (p.first == "handbacks") i = &s->handbacks;
+    if (p.first == "failures") i = &s->failures;
+    if (p.first == "worker_deaths") i = &s->worker_deaths;
+    if (p.first == "handoff_us_median") d = &s->handoff_us_median;
+    if (p.first == "handoff_us_p99") d = &s->handoff_us_p99;
+    if (i != nullptr && absl::SimpleAtoi(p.second, i)) ++found;
+    if (d != nullptr && absl::SimpleAtod(p.second, d)) ++found;
+  }
+  return found == 8;
+}
+
+namespace pool_internal {
+
+using transport::Channel;
+using transport::UniqueFd;
+
+absl::StatusOr<WorkerProcess> Fork(
+    const std::function<void()>& in_child,
+    const std::function<int(Channel, UniqueFd)>& child) {
+  absl::StatusOr<std::pair<UniqueFd, UniqueFd>> ch = transport::MakeSocketPair();
+  if (!ch.ok()) return ch.status();
+  absl::StatusOr<std::pair<UniqueFd, UniqueFd>> ctl = transport::MakeSocketPair();
+  if (!ctl.ok()) return ctl.status();
+  const pid_t pid = ::fork();
+  if (pid < 0) return transport::OsError(errno, "fork");
+  if (pid == 0) {
+    // Keep only this worker's ends.
+    ch->first.Reset();
+    ctl->first.Reset();
+    in_child();
+    absl::StatusOr<Channel> channel = Channel::Open(std::move(ch->second));
+    if (!channel.ok()) ::_exit(1);
+    ::_exit(child(std::move(*channel), std::move(ctl->second)));
+  }
+  ch->second.Reset();
+  ctl->second.Reset();
+  WorkerProcess w;
+  w.pid = pid;
+  absl::StatusOr<Channel> channel = Channel::Open(std::move(ch->first));
+  if (!channel.ok()) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return channel.status();
+  }
+  w.channel = std::make_unique<Channel>(std::move(*channel));
+  w.control = std::move(ctl->first);
+  return w;
+}
+
+int WorkerSignals() {
+  absl::StatusOr<int> stop = InstallSignalPipe({SIGTERM});
+  if (!stop.ok()) return -1;
+  ::signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the master, which stops us
+  ::signal(SIGUSR1, SIG_DFL);
+  ::signal(SIGUSR2, SIG_DFL);
+  ::signal(SIGCHLD, SIG_DFL);
+  return *stop;
+}
+
+bool SayReady(int control) {
+  const char ready = 'R';
+  return ::send(control, &ready, 1, MSG_NOSIGNAL) == 1;
+}
+
+bool AwaitHandoff(const Channel& channel, int stop_fd) {
+  if (channel.HasQueuedHandoff()) return true;
+  struct pollfd p[2] = {{channel.fd(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
+  int n;
+  do {
+    n = ::poll(p, 2, -1);  // a signal interrupts: its byte is in the pipe
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 || (p[1].revents & POLLIN)) return false;
+  return true;  // POLLIN, or POLLHUP: Receive says kPeerClosed
+}
+
+void FinishLatencies(std::vector<double>* us, ServerStats* stats) {
+  if (us->empty()) return;
+  std::sort(us->begin(), us->end());
+  stats->handoff_us_median = (*us)[us->size() / 2];
+  stats->handoff_us_p99 = (*us)[std::min(us->size() - 1, us->size() * 99 / 100)];
+}
+
+bool HasDied(const WorkerProcess& w) {
+  if (w.pid <= 0) return true;
+  struct pollfd p[2] = {{w.control.get(), 0, 0}, {w.channel->fd(), 0, 0}};
+  if (::poll(p, 2, 0) > 0 &&
+      ((p[0].revents | p[1].revents) & (POLLHUP | POLLERR))) {
+    return true;
+  }
+  // Exited without the hang-up showing yet (or a zombie): reap it later.
+  siginfo_t info;
+  info.si_pid = 0;
+  return ::waitid(P_PID, static_cast<id_t>(w.pid), &info,
+                  WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == w.pid;
+}
+
+void Retire(WorkerProcess& w, const std::string& why, ServerStats* stats) {
+  if (w.pid <= 0) return;
+  Log("master", absl::StrCat("worker ", w.pid, " gone (", why, ")"));
+  ::kill(w.pid, SIGKILL);  // a no-op if it has exited; a zombie stays ours
+  ::waitpid(w.pid, nullptr, 0);
+  ++stats->worker_deaths;
+  w.pid = -1;
+  w.channel.reset();
+  w.control.Reset();
+  w.idle = false;
+}
+
+}  // namespace pool_internal
+}  // namespace gssx::examples

@@ -32,9 +32,10 @@
 //
 // Design (docs/upgrade.md):
 //  - The source fork+execs the new binary (StartSuccessor) with ONE
-//    inherited fd, a Channel socket, named in the environment variable
-//    GSSX_UPGRADE_FD. Everything else goes through that channel; nothing
-//    else is inherited.
+//    inherited fd of its own, a Channel socket, named in the environment
+//    variable GSSX_UPGRADE_FD. Everything else goes through that channel
+//    (every fd gssx creates is close-on-exec; fds the application left
+//    inheritable, e.g. its own stats pipe, are inherited as by any exec).
 //  - Every upgrade message is one Channel handoff (transport/channel.h):
 //    a token in locked memory, exactly once through the memfd latch, fds
 //    by SCM_RIGHTS, an ack per message. The token is:
@@ -150,9 +151,9 @@ class SessionGate {
 
 // ---------------------------------------------------------------- source
 
-// Starts `path` (argv[0] = path, then `args`) in a child process whose only
-// inherited fd (besides 0, 1, 2) is its end of a new channel, named in
-// GSSX_UPGRADE_FD. The parent's end is returned unopened (no HELLO yet:
+// Starts `path` (argv[0] = path, then `args`) in a child process that
+// inherits its end of a new channel, named in GSSX_UPGRADE_FD (and, as any
+// exec, 0, 1, 2 and whatever the caller left without close-on-exec). The parent's end is returned unopened (no HELLO yet:
 // UpgradeSource::Begin opens it). The child is not waited for here.
 struct Successor {
   pid_t pid = -1;

@@ -4,7 +4,7 @@
 // sending wrapped requests; the new master answers them with the same
 // contexts (the example client and server both refuse a reply or request
 // with a replay/gap bit) and accepts new connections on the moved
-// listener. The old master exits 0.
+// listener. Twice in a row; each old master exits 0.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "examples/clients/client.h"
 #include "examples/testing/server_process.h"
 #include "examples/testing/test_keys.h"
@@ -35,27 +36,42 @@ using ::gssx::examples::testing::TestClient;
 constexpr absl::Duration kWait = absl::Seconds(30);
 constexpr int kClients = 4;  // one per worker: each is mid-session at SIGHUP
 constexpr int kRequests = 10;
-constexpr int kUpgradeBefore = 5;  // requests 0-4 old master, 5-9 new
 
-// The pid in "upgrade committed: pid N took ...", or -1.
-pid_t CommittedPid(ServerProcess& server) {
+// The pids in "upgrade committed: pid N took ..." lines, in order.
+std::vector<pid_t> CommittedPids(ServerProcess& server) {
+  std::vector<pid_t> pids;
   for (const std::string& line : server.LogLinesWith("upgrade committed: pid ")) {
-    std::string rest = line.substr(line.find("pid ") + 4);
+    std::string rest = line.substr(line.find("upgrade committed: pid ") + 23);
     int pid = -1;
-    if (absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &pid)) return pid;
+    if (absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &pid)) pids.push_back(pid);
   }
-  return -1;
+  return pids;
 }
 
-TEST(UpgradeE2eTest, SighupMovesEveryLiveConnectionToTheNewMaster) {
+// Waits until `n` upgrades have committed; their new masters' pids.
+std::vector<pid_t> AwaitCommits(ServerProcess& server, size_t n) {
+  const absl::Time deadline = absl::Now() + kWait;
+  std::vector<pid_t> pids = CommittedPids(server);
+  while (pids.size() < n && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+    pids = CommittedPids(server);
+  }
+  return pids;
+}
+
+// Two upgrades in a row (the second run by the first new master), while
+// every client holds its connection: requests 0-3 answered by the first
+// master's workers, 4-6 by the second's, 7-9 by the third's.
+TEST(UpgradeE2eTest, SighupTwiceMovesEveryLiveConnectionEachTime) {
+  constexpr int kPauses[2] = {4, 7};
   ASSERT_OK_AND_ASSIGN(TestClient client, MakeTestClient());
   ASSERT_OK_AND_ASSIGN(
       std::unique_ptr<ServerProcess> server,
       ServerProcess::Start(RunfilesPath("examples/prefork_server"),
                            client.keys.ServerArgs({"--workers=4"})));
   absl::Mutex mu;
-  int waiting = 0;       // guarded by mu
-  bool upgraded = false; // guarded by mu
+  int waiting = 0;   // guarded by mu: clients paused, over both pauses
+  int released = 0;  // guarded by mu: pauses released
   std::vector<absl::Status> results(kClients);
   std::vector<int> ok(kClients, 0);
   std::vector<std::thread> threads;
@@ -65,37 +81,47 @@ TEST(UpgradeE2eTest, SighupMovesEveryLiveConnectionToTheNewMaster) {
       c.connect = server->address();
       c.requests = kRequests;
       c.before_request = [&](int request) {
-        if (request != kUpgradeBefore) return;
-        absl::MutexLock l(&mu);
-        ++waiting;
-        mu.AwaitWithTimeout(absl::Condition(&upgraded), kWait);
+        for (int p = 0; p < 2; ++p) {
+          if (request != kPauses[p]) continue;
+          absl::MutexLock l(&mu);
+          ++waiting;
+          auto go = [&released, p] { return released > p; };
+          mu.AwaitWithTimeout(absl::Condition(&go), kWait);
+        }
       };
       results[i] = RunClientConnection(client.cred, c, &ok[i]);
     });
   }
-  {
-    absl::MutexLock l(&mu);
-    auto all_waiting = [&waiting] { return waiting == kClients; };
-    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_waiting), kWait));
-  }
-  // Every client is between requests 4 and 5, each in its own worker.
-  server->Signal(SIGHUP);
-  const bool committed = server->WaitForLog("upgrade committed", kWait);
-  {
-    absl::MutexLock l(&mu);
-    upgraded = true;
+  std::vector<pid_t> masters = {server->pid()};
+  for (int p = 0; p < 2; ++p) {
+    {
+      absl::MutexLock l(&mu);
+      auto all_waiting = [&waiting, p] { return waiting == kClients * (p + 1); };
+      EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&all_waiting), kWait));
+    }
+    // Every client is between two requests, each in its own worker.
+    ASSERT_EQ(::kill(masters.back(), SIGHUP), 0);
+    std::vector<pid_t> committed = AwaitCommits(*server, p + 1);
+    {
+      absl::MutexLock l(&mu);
+      released = p + 1;
+    }
+    if (committed.size() != static_cast<size_t>(p + 1)) {
+      for (auto& t : threads) t.join();
+      FAIL() << "upgrade " << p + 1 << " did not commit";
+    }
+    masters.push_back(committed.back());
   }
   for (auto& t : threads) t.join();
-  ASSERT_TRUE(committed);
-  EXPECT_TRUE(server->HasLog(absl::StrCat("took the listener and ", kClients,
-                                          " sessions")));
-  EXPECT_TRUE(server->HasLog(absl::StrCat("upgrade: took over the listener and ",
-                                          kClients, " sessions")));
+  EXPECT_EQ(server->LogLinesWith(absl::StrCat("took the listener and ", kClients,
+                                              " sessions"))
+                .size(),
+            2u);
   for (int i = 0; i < kClients; ++i) {
     EXPECT_OK(results[i]);
     EXPECT_EQ(ok[i], kRequests) << "client " << i;
   }
-  // A new connection reaches the new master on the moved listener.
+  // A new connection reaches the newest master on the moved listener.
   ClientOptions fresh;
   fresh.connect = server->address();
   fresh.requests = 3;
@@ -103,13 +129,14 @@ TEST(UpgradeE2eTest, SighupMovesEveryLiveConnectionToTheNewMaster) {
   EXPECT_OK(RunClientConnection(client.cred, fresh, &fresh_ok));
   EXPECT_EQ(fresh_ok, 3);
 
-  // The new master is our child now (subreaper); stop it, then the old
-  // one's exit (0, after the commit) is checked by Stop.
-  const pid_t successor = CommittedPid(*server);
-  ASSERT_GT(successor, 0);
-  ASSERT_EQ(::kill(successor, SIGTERM), 0);
+  // The later masters are our children now (subreaper): the middle one
+  // exited after its commit, the last one is stopped here; the first
+  // one's exit (0) is checked by Stop.
   int status = 0;
-  ASSERT_EQ(::waitpid(successor, &status, 0), successor);
+  ASSERT_EQ(::waitpid(masters[1], &status, 0), masters[1]);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(::kill(masters[2], SIGTERM), 0);
+  ASSERT_EQ(::waitpid(masters[2], &status, 0), masters[2]);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
   EXPECT_EQ(e.code, 0) << e.stats_line;

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -21,19 +20,16 @@
 #include "gssx/credentials.h"
 #include "gssx/status.h"
 #include "gtest/gtest.h"
-#include "testing/child.h"
 #include "gssx/testing/gssx_matchers.h"
+#include "testing/run_program.h"
 #include "testing/status_matchers.h"
-#include "transport/base/unique_fd.h"
 
 namespace gssx {
 namespace {
 
-using ::gssx::testing::ForkedChild;
 using ::gssx::testing::HasGssError;
 using ::gssx::testing::IsOk;
 using ::gssx::testing::IsOkAndHolds;
-using ::gssx::transport::UniqueFd;
 
 std::string TestDir() {
   const char* dir = std::getenv("TEST_TMPDIR");
@@ -44,14 +40,6 @@ std::string Fresh(const std::string& name) {
   const std::string path = absl::StrCat(TestDir(), "/", name);
   ::unlink(path.c_str());
   return path;
-}
-
-std::string ToolPath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
-                      workspace != nullptr ? workspace : "gssx",
-                      "/gssx/gssx_tool");
 }
 
 mode_t ModeOf(const std::string& path) {
@@ -67,40 +55,13 @@ std::string Slurp(const std::string& path) {
   return s.str();
 }
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-};
+using RunResult = ::gssx::testing::ProgramResult;
 
-// Runs the tool with `args` under `umask_value`; collects stdout.
+// Runs the tool with `args` under `umask_value`.
 RunResult RunTool(const std::vector<std::string>& args, mode_t umask_value = 022) {
-  RunResult result;
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return result;
-  UniqueFd read_end(fds[0]), write_end(fds[1]);
-  const std::string tool = ToolPath();
-  absl::StatusOr<ForkedChild> child = ForkedChild::Start([&] {
-    ::umask(umask_value);
-    if (::dup2(write_end.get(), STDOUT_FILENO) < 0) return 126;
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(tool.c_str()));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(tool.c_str(), argv.data());
-    return 127;
-  });
-  if (!child.ok()) return result;
-  write_end.Reset();
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(read_end.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    result.out.append(buf, static_cast<size_t>(n));
-  }
-  absl::StatusOr<int> code = child->Wait(absl::Seconds(60));
-  result.exit_code = code.ok() ? *code : -2;
-  return result;
+  return ::gssx::testing::RunProgram(
+      ::gssx::testing::RunfilesPath("gssx/gssx_tool"), args,
+      {.in_child = [umask_value] { ::umask(umask_value); }});
 }
 
 TEST(KeygenToolTest, CreatesA0600KeytabAndATrustFile) {

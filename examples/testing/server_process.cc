@@ -23,6 +23,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "gtest/gtest.h"
 
 namespace gssx::examples::testing {
 namespace {
@@ -95,6 +96,14 @@ void KillAndReap(const std::vector<pid_t>& pids) {
 }
 
 }  // namespace
+
+void ExpectCleanExit(const ServerExit& e,
+                     std::initializer_list<std::pair<const char*, int64_t>> stats) {
+  EXPECT_EQ(e.code, 0) << e.stats_line;
+  for (const auto& [name, value] : stats) {
+    EXPECT_EQ(e.Stat(name), value) << name << " in " << e.stats_line;
+  }
+}
 
 pid_t ParentOf(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));

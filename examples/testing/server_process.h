@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <initializer_list>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +65,11 @@ struct ServerExit {
   // A numeric statistic, or -1 if absent.
   int64_t Stat(const std::string& key) const;
 };
+
+// Expects (gtest) that the server exited 0 and that each listed statistic
+// of its line has the value given.
+void ExpectCleanExit(const ServerExit& e,
+                     std::initializer_list<std::pair<const char*, int64_t>> stats);
 
 class ServerProcess {
  public:

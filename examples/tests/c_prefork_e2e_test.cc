@@ -31,6 +31,7 @@
 namespace gssx::examples {
 namespace {
 
+using ::gssx::examples::testing::ExpectCleanExit;
 using ::gssx::examples::testing::ParentOf;
 using ::gssx::examples::testing::RealmTest;
 using ::gssx::examples::testing::RunfilesPath;
@@ -106,10 +107,9 @@ TEST_F(CPreforkTest, ConcurrentClientsAreAnsweredByWorkers) {
   }
   absl::StatusOr<ServerExit> exit = server->Stop();
   ASSERT_TRUE(exit.ok()) << exit.status();
-  EXPECT_EQ(exit->code, 0);
-  EXPECT_EQ(exit->Stat("connections"), kClients);
-  EXPECT_EQ(exit->Stat("handoffs"), kClients);
-  EXPECT_EQ(exit->Stat("dropped"), 0);
+  ExpectCleanExit(*exit, {{"connections", kClients},
+                          {"handoffs", kClients},
+                          {"dropped", 0}});
   EXPECT_THAT(realm_->KdcLog(), ::testing::HasSubstr("TGS_REQ"));
 }
 
@@ -142,11 +142,10 @@ TEST_F(CPreforkTest, WorkerKilledMidHandoffIsInvisibleToTheClient) {
   EXPECT_EQ(again.code, 0) << again.output;
   absl::StatusOr<ServerExit> exit = server->Stop();
   ASSERT_TRUE(exit.ok()) << exit.status();
-  EXPECT_EQ(exit->code, 0);
-  EXPECT_EQ(exit->Stat("handoffs"), 2);
-  EXPECT_EQ(exit->Stat("reclaims"), 1);
-  EXPECT_EQ(exit->Stat("worker_deaths"), 1);
-  EXPECT_EQ(exit->Stat("dropped"), 0);
+  ExpectCleanExit(*exit, {{"handoffs", 2},
+                          {"reclaims", 1},
+                          {"worker_deaths", 1},
+                          {"dropped", 0}});
 }
 
 // The raw memfd form: the master imports the exported context back; a
@@ -223,9 +222,7 @@ TEST_F(CPreforkTest, WorkersRunAsAnotherUid) {
   }
   absl::StatusOr<ServerExit> exit = server->Stop();
   ASSERT_TRUE(exit.ok()) << exit.status();
-  EXPECT_EQ(exit->code, 0);
-  EXPECT_EQ(exit->Stat("handoffs"), 3);
-  EXPECT_EQ(exit->Stat("dropped"), 0);
+  ExpectCleanExit(*exit, {{"handoffs", 3}, {"dropped", 0}});
 }
 
 }  // namespace

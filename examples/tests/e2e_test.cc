@@ -31,6 +31,7 @@
 namespace gssx::examples {
 namespace {
 
+using ::gssx::examples::testing::ExpectCleanExit;
 using ::gssx::examples::testing::MakeTestClient;
 using ::gssx::examples::testing::RunfilesPath;
 using ::gssx::examples::testing::ServerExit;
@@ -84,15 +85,6 @@ void ExpectAllServed(const LoadResult& r) {
   EXPECT_EQ(r.connections_ok, r.attempted);
 }
 
-// The server exited 0 and each listed statistic has its value.
-void ExpectStats(const ServerExit& e,
-                 std::initializer_list<std::pair<const char*, int64_t>> want) {
-  EXPECT_EQ(e.code, 0) << e.stats_line;
-  for (const auto& [name, value] : want) {
-    EXPECT_EQ(e.Stat(name), value) << name << " in " << e.stats_line;
-  }
-}
-
 class ExamplesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -128,10 +120,10 @@ TEST_F(ExamplesTest, PreforkServesConcurrentConnections) {
   ExpectAllServed(RunLoad(*client_cred_, Client(*server), /*threads=*/4,
                           /*per_thread=*/6));
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
-  ExpectStats(e, {{"connections", 24},
-                  {"handoffs", 24},
-                  {"failures", 0},
-                  {"reclaims", 0}});
+  ExpectCleanExit(e, {{"connections", 24},
+                      {"handoffs", 24},
+                      {"failures", 0},
+                      {"reclaims", 0}});
 }
 
 // (b) SIGUSR1: the next handoff's worker is SIGKILLed after the context is
@@ -195,7 +187,7 @@ TEST_F(ExamplesTest, PreforkWithoutWorkersServesInTheMaster) {
                        StartServer("prefork_server", {"--workers=0"}));
   ExpectAllServed(RunLoad(*client_cred_, Client(*server), 3, 3));
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
-  ExpectStats(e, {{"connections", 9}, {"handoffs", 0}, {"failures", 0}});
+  ExpectCleanExit(e, {{"connections", 9}, {"handoffs", 0}, {"failures", 0}});
 }
 
 // ----------------------------------------------------------- fork/exec
@@ -207,10 +199,10 @@ TEST_F(ExamplesTest, ForkExecSessionsServeConnections) {
                        StartServer("fork_exec_server", {"--verbose"}));
   ExpectAllServed(RunLoad(*client_cred_, Client(*server), 3, 3));
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
-  ExpectStats(e, {{"connections", 9},
-                  {"sessions", 9},
-                  {"failures", 0},
-                  {"session_errors", 0}});
+  ExpectCleanExit(e, {{"connections", 9},
+                      {"sessions", 9},
+                      {"failures", 0},
+                      {"session_errors", 0}});
   EXPECT_EQ(server->LogLinesWith("imported the context and the client socket").size(), 9u);
   EXPECT_FALSE(server->HasLog("refusing to run"));
 }

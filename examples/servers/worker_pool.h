@@ -24,8 +24,8 @@
 //   // hands the client back to the master, which passes it on.
 //   bool Serve(Context& ctx, int client, int stop_fd);
 //
-//   WorkerPool<MyHandoff> pool({.workers = 4, .serve = Serve,
-//                               .in_child = [&] { listener.Reset(); }});
+//   WorkerPool<MyHandoff> pool(
+//       {.workers = 4, .in_child = [&] { listener.Reset(); }}, Serve);
 //   pool.Start();
 //   loop: pool.Dispatch(); pool.AppendPollFds(&fds); poll(...);
 //         pool.HandleEvents(span of its fds); pool.HandleSignal(sig);
@@ -43,7 +43,9 @@
 //  - Delivered (acked, or consumed without ack): done; the worker says
 //    "ready" again when it has finished with the client.
 //  - Not delivered and the context came back (reclaimed through the
-//    latch): counted as a reclaim; the job goes to the next idle worker.
+//    latch): counted as a reclaim; the job goes to the next idle worker
+//    (after kMaxAttempts such failures it is dropped, a failure: a context
+//    every worker refuses is not handed around for ever).
 //    The worker itself is
 //      * kept if it answered "no" (kRejectedByPeer) or did not answer in
 //        time (kTimeout): it is alive, and says "ready" once it is free;
@@ -169,6 +171,10 @@ class WorkerPool {
   using Job = PoolJob<Context>;
   using ServeFn = std::function<bool(Context& ctx, int client, int stop_fd)>;
 
+  // Handoffs a job may fail (each one reclaimed) before it is dropped: a
+  // context every worker refuses is not handed around for ever.
+  static constexpr int kMaxAttempts = 3;
+
   WorkerPool(PoolOptions options, ServeFn serve)
       : options_(std::move(options)), serve_(std::move(serve)) {}
   WorkerPool(const WorkerPool&) = delete;
@@ -185,7 +191,7 @@ class WorkerPool {
   }
 
   // Queues a client for the next idle worker (Dispatch).
-  void Submit(Job job) { queue_.push_back(std::move(job)); }
+  void Submit(Job job) { queue_.push_back({std::move(job)}); }
   size_t queued() const { return queue_.size(); }
   bool HasIdle() const {
     for (const auto& w : workers_) {
@@ -267,7 +273,7 @@ class WorkerPool {
     while (!queue_.empty()) {
       pool_internal::WorkerProcess* w = NextIdle();
       if (w == nullptr) return;
-      Job& job = queue_.front();
+      Job& job = queue_.front().job;
       transport::DeliverOptions opts;
       opts.ack_timeout = options_.ack_timeout;
       const bool drill = drill_;
@@ -309,9 +315,15 @@ class WorkerPool {
         continue;
       }
       ++stats_.reclaims;
+      const bool again = ++queue_.front().failed < kMaxAttempts;
       Log("master", absl::StrCat("worker ", w->pid, " did not import (",
-                                 transport::StatusText(s),
-                                 "); context reclaimed, trying another worker"));
+                                 transport::StatusText(s), "); context reclaimed, ",
+                                 again ? "trying another worker"
+                                       : "dropped after that many attempts"));
+      if (!again) {
+        ++stats_.failures;
+        queue_.pop_front();
+      }
       if (kind != transport::ErrorKind::kRejectedByPeer &&
           kind != transport::ErrorKind::kTimeout) {
         pool_internal::Retire(*w, transport::StatusText(s), &stats_);
@@ -424,7 +436,7 @@ class WorkerPool {
       ++stats_.handbacks;
       Log("master", absl::StrCat("worker ", w.pid,
                                  " handed a connection back; passing it on"));
-      queue_.push_front(std::move(*job));
+      queue_.push_front({std::move(*job)});
     } else if (transport::IsError(job.status(), transport::ErrorKind::kPeerClosed)) {
       pool_internal::Retire(w, "closed its channel", &stats_);
     }
@@ -484,7 +496,11 @@ class WorkerPool {
   PoolOptions options_;
   ServeFn serve_;
   std::vector<pool_internal::WorkerProcess> workers_;
-  std::deque<Job> queue_;
+  struct Queued {
+    Job job;
+    int failed = 0;  // handoffs of it that failed (kMaxAttempts)
+  };
+  std::deque<Queued> queue_;
   ServerStats stats_;
   std::vector<double> latencies_;
   bool drill_ = false;

@@ -19,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "examples/clients/client.h"
 #include "examples/testing/server_process.h"
-#include "examples/testing/test_keys.h"
+#include "examples/testing/server_test.h"
 #include "gmock/gmock.h"
 #include "gssx/credentials.h"
 #include "gtest/gtest.h"
@@ -32,12 +32,10 @@ namespace gssx::examples {
 namespace {
 
 using ::gssx::examples::testing::ExpectCleanExit;
-using ::gssx::examples::testing::MakeTestClient;
+using ::gssx::examples::testing::GssxServerTest;
 using ::gssx::examples::testing::RunfilesPath;
 using ::gssx::examples::testing::ServerExit;
 using ::gssx::examples::testing::ServerProcess;
-using ::gssx::examples::testing::TestClient;
-using ::gssx::examples::testing::TestKeys;
 using ::gssx::testing::ForkedChild;
 using ::gssx::testing::IsOkAndHolds;
 using ::testing::HasSubstr;
@@ -85,30 +83,14 @@ void ExpectAllServed(const LoadResult& r) {
   EXPECT_EQ(r.connections_ok, r.attempted);
 }
 
-class ExamplesTest : public ::testing::Test {
+class ExamplesTest : public GssxServerTest {
  protected:
-  void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(TestClient t, MakeTestClient());
-    keys_ = t.keys;
-    client_cred_.emplace(std::move(t.cred));
-  }
-
-  // examples/<binary> with the server's keys and `more`.
-  absl::StatusOr<std::unique_ptr<ServerProcess>> StartServer(
-      const std::string& binary, std::vector<std::string> more) const {
-    return ServerProcess::Start(RunfilesPath("examples/" + binary),
-                                keys_.ServerArgs(std::move(more)));
-  }
-
   ClientOptions Client(const ServerProcess& server) const {
     ClientOptions c;
     c.connect = server.address();
     c.requests = 10;
     return c;
   }
-
-  TestKeys keys_;
-  std::optional<Credentials> client_cred_;
 };
 
 // ------------------------------------------------------------- prefork

@@ -23,7 +23,7 @@
 #include "examples/servers/handshakes.h"
 #include "examples/servers/server_util.h"
 #include "examples/testing/server_process.h"
-#include "examples/testing/test_keys.h"
+#include "examples/testing/server_test.h"
 #include "gmock/gmock.h"
 #include "gssx/credentials.h"
 #include "gtest/gtest.h"
@@ -33,12 +33,9 @@
 namespace gssx::examples {
 namespace {
 
-using ::gssx::examples::testing::MakeTestClient;
-using ::gssx::examples::testing::RunfilesPath;
+using ::gssx::examples::testing::GssxServerTest;
 using ::gssx::examples::testing::ServerExit;
 using ::gssx::examples::testing::ServerProcess;
-using ::gssx::examples::testing::TestClient;
-using ::gssx::examples::testing::TestKeys;
 using transport::UniqueFd;
 
 constexpr absl::Duration kServedWithin = absl::Seconds(1);
@@ -62,17 +59,8 @@ void PrintTo(const Param& p, std::ostream* os) {
       << p.attack.partial_body << " partial-body connections";
 }
 
-class HandshakeDosTest : public ::testing::TestWithParam<Param> {
- protected:
-  void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(TestClient t, MakeTestClient());
-    keys_ = t.keys;
-    client_cred_.emplace(std::move(t.cred));
-  }
-
-  TestKeys keys_;
-  std::optional<Credentials> client_cred_;
-};
+class HandshakeDosTest : public GssxServerTest,
+                         public ::testing::WithParamInterface<Param> {};
 
 bool SendBytes(int fd, std::vector<uint8_t> bytes) {
   return ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
@@ -81,9 +69,8 @@ bool SendBytes(int fd, std::vector<uint8_t> bytes) {
 
 TEST_P(HandshakeDosTest, LegitimateClientServedDespiteStalledHandshakes) {
   const Param& p = GetParam();
-  const std::vector<std::string> args = keys_.ServerArgs(p.args);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
-                       ServerProcess::Start(RunfilesPath(p.binary), args));
+                       StartServer(p.binary, p.args));
 
   std::vector<UniqueFd> attackers;
   auto open = [&](int n, std::vector<uint8_t> send) {
@@ -140,10 +127,10 @@ std::vector<Param> Params() {
   std::vector<Param> out;
   const Attack fifty{30, 10, 10};
   const Attack over_cap{150, 25, 25};  // more than kMaxPendingHandshakes
-  out.push_back({"examples/prefork_server", {"--workers=2"}, fifty});
-  out.push_back({"examples/prefork_server", {"--workers=2"}, over_cap});
-  out.push_back({"examples/fork_exec_server", {}, fifty});
-  out.push_back({"examples/fork_exec_server", {}, over_cap});
+  out.push_back({"prefork_server", {"--workers=2"}, fifty});
+  out.push_back({"prefork_server", {"--workers=2"}, over_cap});
+  out.push_back({"fork_exec_server", {}, fifty});
+  out.push_back({"fork_exec_server", {}, over_cap});
   return out;
 }
 
@@ -151,7 +138,7 @@ INSTANTIATE_TEST_SUITE_P(
     Servers, HandshakeDosTest, ::testing::ValuesIn(Params()),
     [](const ::testing::TestParamInfo<Param>& info) {
       std::string name =
-          info.param.binary == "examples/prefork_server" ? "Prefork" : "ForkExec";
+          info.param.binary == "prefork_server" ? "Prefork" : "ForkExec";
       const Attack& a = info.param.attack;
       return absl::StrCat(name, a.idle + a.partial_header + a.partial_body,
                           "Stalled");

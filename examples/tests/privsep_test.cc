@@ -18,7 +18,7 @@
 #include "examples/clients/client.h"
 #include "examples/servers/privsep.h"
 #include "examples/testing/server_process.h"
-#include "examples/testing/test_keys.h"
+#include "examples/testing/server_test.h"
 #include "gmock/gmock.h"
 #include "gssx/credentials.h"
 #include "gtest/gtest.h"
@@ -28,12 +28,10 @@
 namespace gssx::examples {
 namespace {
 
-using ::gssx::examples::testing::MakeTestClient;
+using ::gssx::examples::testing::GssxServerTest;
 using ::gssx::examples::testing::RunfilesPath;
 using ::gssx::examples::testing::ServerExit;
 using ::gssx::examples::testing::ServerProcess;
-using ::gssx::examples::testing::TestClient;
-using ::gssx::examples::testing::TestKeys;
 using ::gssx::testing::ForkedChild;
 
 constexpr uid_t kNobody = 65534;
@@ -58,25 +56,20 @@ std::string WhyNotRoot() {
   return "";
 }
 
-class PrivsepTest : public ::testing::Test {
+class PrivsepTest : public GssxServerTest {
  protected:
   void SetUp() override {
     std::string why = WhyNotRoot();
     if (!why.empty()) GTEST_SKIP() << why;
     // Keys readable by root only: the sessions import contexts and never
     // read a key file.
-    ASSERT_OK_AND_ASSIGN(TestClient t, MakeTestClient());
-    keys_ = t.keys;
-    client_cred_.emplace(std::move(t.cred));
+    GssxServerTest::SetUp();
   }
 
   std::vector<std::string> ServerArgs(std::vector<std::string> more) const {
     more.insert(more.begin(), "--user=nobody");
     return keys_.ServerArgs(std::move(more));
   }
-
-  TestKeys keys_;
-  std::optional<Credentials> client_cred_;
 };
 
 // (e) The session drops to nobody before importing; the server checked it

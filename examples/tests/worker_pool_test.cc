@@ -45,8 +45,12 @@ struct NoteHandoff {
                             note.text.size()));
     if (!token.ok()) return token.status();
     const std::string kept = std::exchange(note.text, "");
-    const int extra[] = {fd};
-    return transport::DeliverToken(channel, *token, extra, options,
+    // A "two-fds" note comes with its fd twice: a worker, which takes one,
+    // refuses it (kTooManyFds) — a job no worker will ever take.
+    const int extra[] = {fd, fd};
+    const size_t n = kept == "two-fds" ? 2 : 1;
+    return transport::DeliverToken(channel, *token,
+                                   absl::MakeConstSpan(extra, n), options,
                                    [&](const transport::SecretBuffer&) {
                                      note.text = kept;
                                      return absl::OkStatus();
@@ -162,6 +166,33 @@ TEST_F(WorkerPoolTest, UnansweredHandoffIsReclaimedAndTheWorkerKept) {
   EXPECT_EQ(pool.stats().worker_deaths, 0);
   EXPECT_EQ(pool.stats().handoffs, 2);
   EXPECT_EQ(pool.stats().failures, 0);
+}
+
+// A worker that refuses a handoff is alive: kept. A job that every worker
+// refuses is not handed around for ever: it is dropped (a failure) after
+// kMaxAttempts, and the pool goes on serving.
+TEST_F(WorkerPoolTest, RefusedJobIsDroppedAndTheWorkersKept) {
+  WorkerPool<NoteHandoff> pool({.workers = 2}, Answer);
+  ASSERT_OK(pool.Start());
+  const std::vector<pid_t> workers = pool.pids();
+  UniqueFd refused = Submit(pool, "two-fds");
+  for (int i = 0; i < 500 && pool.queued() > 0; ++i) {
+    pool.Dispatch();
+    std::vector<struct pollfd> fds;
+    pool.AppendPollFds(&fds);
+    ::poll(fds.data(), fds.size(), 20);
+    pool.HandleEvents(fds);
+  }
+  EXPECT_EQ(pool.queued(), 0u);
+  EXPECT_EQ(pool.stats().failures, 1);
+  EXPECT_EQ(pool.stats().reclaims, WorkerPool<NoteHandoff>::kMaxAttempts);
+  EXPECT_EQ(pool.stats().worker_deaths, 0);
+  EXPECT_EQ(pool.pids(), workers);
+  UniqueFd client = Submit(pool, "fine");
+  const std::string answer = AwaitAnswer(pool, client.get());
+  EXPECT_EQ(answer.substr(answer.find(':') + 1), "fine");
+  pool.Stop();
+  EXPECT_EQ(pool.stats().handoffs, 1);
 }
 
 TEST_F(WorkerPoolTest, DeadWorkerIsReplaced) {

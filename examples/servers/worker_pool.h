@@ -368,7 +368,8 @@ class WorkerPool {
     }
     *complete = !waiting();
     std::deque<Job> jobs;
-    jobs.swap(queue_);
+    for (auto& q : queue_) jobs.push_back(std::move(q.job));
+    queue_.clear();
     return jobs;
   }
 

@@ -4,16 +4,20 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "examples/servers/handshakes.h"
+#include "examples/servers/live_upgrade.h"
 #include "examples/servers/serve.h"
 #include "examples/servers/server_util.h"
 #include "examples/servers/worker_pool.h"
@@ -159,6 +163,10 @@ class Master {
   void HandleSignals() {
     for (int sig : ReadSignals(signals_)) {
       if (sig == SIGTERM || sig == SIGINT) stopping_ = true;
+      if (sig == SIGHUP) {
+        Upgrade();
+        continue;
+      }
       if (sig == SIGUSR1 && options_.workers == 0) {
         Log("master", "drill ignored: no workers (the master serves connections)");
         continue;
@@ -167,6 +175,66 @@ class Master {
     }
   }
 
+  // SIGHUP: live upgrade to the binary at our own path (live_upgrade.h).
+  void Upgrade() {
+    bool complete = true;
+    std::deque<Conn> collected;
+    if (options_.workers > 0) {
+      collected = pool_.CollectForUpgrade(absl::Seconds(10), &complete);
+    }
+    std::vector<Conn> clients(std::make_move_iterator(collected.begin()),
+                              std::make_move_iterator(collected.end()));
+    for (Conn& c : served_) clients.push_back(std::move(c));
+    served_.clear();
+    if (!complete) {
+      Log("master", "upgrade postponed: a worker is still mid-request");
+      Adopt(std::move(clients));
+      return;
+    }
+    UpgradeOutcome u = UpgradeToNewBinary(listener_.get(), clients);
+    if (u.report.outcome == transport::UpgradeReport::Outcome::kCommitted) {
+      Log("master", absl::StrCat("upgrade committed: pid ", u.successor,
+                                 " took the listener and ",
+                                 u.report.committed.size(), " sessions",
+                                 u.report.status.ok() ? "" : " (",
+                                 u.report.status.ok() ? "" : gssx::StatusText(u.report.status),
+                                 u.report.status.ok() ? "" : ")",
+                                 "; ", handshakes_.size(),
+                                 " handshakes in progress dropped; exiting"));
+      pool_.stats().failures += static_cast<int64_t>(handshakes_.size());
+      handshakes_.Clear();
+      listener_.Reset();
+      stopping_ = true;
+      return;  // `clients` closes our copies of the sockets
+    }
+    Log("master", absl::StrCat("upgrade failed (", gssx::StatusText(u.report.status),
+                               "): ", u.report.returned.size(),
+                               " sessions returned; serving on"));
+    if (u.successor > 0) {  // it owns nothing
+      ::kill(u.successor, SIGKILL);
+      ::waitpid(u.successor, nullptr, 0);
+    }
+    Adopt(std::move(clients));
+  }
+
+ public:
+  // Clients taken over from an old master (or returned by a failed
+  // upgrade): served like new ones.
+  void Adopt(std::vector<Conn> clients) {
+    for (Conn& c : clients) {
+      if (!c.ctx.valid()) {
+        ++pool_.stats().failures;  // lost (its restore failed)
+        continue;
+      }
+      if (options_.workers == 0) {
+        served_.push_back(std::move(c));
+      } else {
+        pool_.Submit(std::move(c));
+      }
+    }
+  }
+
+ private:
   void AdvanceHandshakes(absl::Span<const struct pollfd> ready) {
     ServerStats& stats = pool_.stats();
     for (AuthenticatedClient& c : handshakes_.AdvanceAndLog(
@@ -238,25 +306,43 @@ int RunPreforkServer(const PreforkOptions& options) {
     return 1;
   }
   int port = 0;
-  absl::StatusOr<UniqueFd> listener = Listen(options.listen, &port);
+  absl::StatusOr<UniqueFd> listener;
+  std::vector<Conn> taken_over;
+  const bool upgraded = StartedForUpgrade();
+  if (upgraded) {
+    absl::StatusOr<TakenOver> t = TakeOverFromOldMaster();
+    if (!t.ok()) {
+      Log("master", absl::StrCat("upgrade: ", gssx::StatusText(t.status())));
+      return 1;
+    }
+    Log("master", absl::StrCat("upgrade: took over the listener and ",
+                               t->clients.size(), " sessions"));
+    listener = std::move(t->listener);
+    taken_over = std::move(t->clients);
+  } else {
+    listener = Listen(options.listen, &port);
+  }
   if (!listener.ok()) {
     Log("master", gssx::StatusText(listener.status()));
     return 1;
   }
   absl::StatusOr<int> signals =
-      InstallSignalPipe({SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD});
+      InstallSignalPipe({SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD, SIGHUP});
   if (!signals.ok()) return 1;
-  Log("master", absl::StrCat("listening on ", options.listen, port ? " port " : "",
+  Log("master", absl::StrCat("listening on ",
+                             upgraded ? "the listener taken over" : options.listen,
+                             port ? " port " : "",
                              port ? std::to_string(port) : "", " as ",
                              cred->name().identity(),
                              options.workers > 0
                                  ? absl::StrCat(" with ", options.workers, " workers")
                                  : " (no workers: the master serves connections)"));
-  if (options.port_fd >= 0) {
+  if (options.port_fd >= 0 && !upgraded) {
     std::string line = absl::StrCat(port, "\n");
     (void)!::write(options.port_fd, line.data(), line.size());
   }
   Master master(options, std::move(*cred), std::move(*listener), *signals);
+  master.Adopt(std::move(taken_over));
   return master.Run();
 }
 

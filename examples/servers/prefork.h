@@ -25,7 +25,10 @@
 // is stopped, the context sent, the worker SIGKILLed before it can import,
 // and the master reclaims (this is how the demo kills a worker mid-handoff);
 // SIGUSR2 asks one busy worker to stop, so that it hands its connection
-// back (the master passes it on and starts a replacement worker).
+// back (the master passes it on and starts a replacement worker); SIGHUP
+// upgrades live to the binary at the server's own path: the workers hand
+// their connections back between requests and the new master takes the
+// listener and every authenticated connection (live_upgrade.h).
 #ifndef GSSX_EXAMPLES_PREFORK_H_
 #define GSSX_EXAMPLES_PREFORK_H_
 

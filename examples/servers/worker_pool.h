@@ -93,6 +93,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <deque>
 #include <algorithm>
@@ -400,6 +401,47 @@ class WorkerPool {
       }
     }
     Replace();
+  }
+
+  // For a live upgrade (live_upgrade.h): asks every busy worker to stop,
+  // so that it hands its client back between two requests (Serve checks
+  // its stop pipe only there), waits at most `timeout` for those workers
+  // to hand back and exit (they are replaced, as after SIGUSR2), and
+  // returns every queued client, hand-backs included; the queue is then
+  // empty. `*complete` is false if a worker did not hand back in time (it
+  // keeps its client).
+  std::deque<Job> CollectForUpgrade(absl::Duration timeout, bool* complete) {
+    std::vector<pid_t> asked;
+    for (auto& w : workers_) {
+      char b[16];
+      if (w.pid > 0 && ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT) > 0) {
+        w.idle = true;
+      }
+      if (w.pid > 0 && !w.idle) {
+        ::kill(w.pid, SIGTERM);
+        asked.push_back(w.pid);
+      }
+    }
+    auto waiting = [&] {
+      for (const auto& w : workers_) {
+        for (pid_t p : asked) {
+          if (w.pid == p) return true;
+        }
+      }
+      return false;
+    };
+    const absl::Time deadline = absl::Now() + timeout;
+    while (waiting() && absl::Now() < deadline) {
+      std::vector<struct pollfd> fds;
+      AppendPollFds(&fds);
+      if (::poll(fds.data(), fds.size(), PollTimeoutMs(50)) < 0 && errno != EINTR) break;
+      HandleEvents(fds);
+    }
+    *complete = !waiting();
+    std::deque<Job> jobs;
+    for (auto& q : queue_) jobs.push_back(std::move(q.job));
+    queue_.clear();
+    return jobs;
   }
 
   // Stops the workers (SIGTERM; a busy one's hand-back fails at once, its

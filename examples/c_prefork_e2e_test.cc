@@ -26,7 +26,7 @@
 #include "gtest/gtest.h"
 #include "testing/child.h"
 #include "testing/krb5/test_kdc.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {

@@ -18,7 +18,7 @@
 #include "examples/frame.h"
 #include "examples/server_util.h"
 #include "gssx/context.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {

@@ -26,7 +26,7 @@
 #include "testing/child.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {

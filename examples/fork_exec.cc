@@ -28,7 +28,7 @@
 #include "gssx/status.h"
 #include "transport/channel.h"
 #include "transport/peer.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {

@@ -28,7 +28,7 @@
 #include "gssx/credentials.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {

@@ -49,7 +49,7 @@
 #include "examples/serve.h"
 #include "gssx/context.h"
 #include "gssx/credentials.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 

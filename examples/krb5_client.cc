@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "examples/frame.h"
 #include "examples/server_util.h"
-#include "gssx/krb5/mit_context.h"
-#include "gssx/krb5/mit_handshake.h"
+#include "gssx/krb5_bridge/mit_context.h"
+#include "gssx/krb5_bridge/mit_handshake.h"
 
 namespace gssx::examples {
 

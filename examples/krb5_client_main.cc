@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "examples/cli.h"
 #include "examples/krb5_client.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 ABSL_FLAG(std::string, connect, "", "server address: HOST:PORT or unix:PATH");
 ABSL_FLAG(std::string, service, "echo/localhost",

@@ -35,11 +35,11 @@
 #include "examples/krb5_client.h"
 #include "examples/krb5_server.h"
 #include "examples/server_util.h"
-#include "gssx/krb5/bridge.h"
-#include "gssx/krb5/mit_context.h"
-#include "gssx/krb5/mit_handshake.h"
+#include "gssx/krb5_bridge/bridge.h"
+#include "gssx/krb5_bridge/mit_context.h"
+#include "gssx/krb5_bridge/mit_handshake.h"
 #include "testing/krb5/test_kdc.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx::examples {
 namespace {

@@ -18,12 +18,12 @@
 #include "absl/strings/str_cat.h"
 #include "examples/frame.h"
 #include "examples/server_util.h"
-#include "gssx/krb5/bridge.h"
-#include "gssx/krb5/mit_context.h"
-#include "gssx/krb5/mit_handshake.h"
+#include "gssx/krb5_bridge/bridge.h"
+#include "gssx/krb5_bridge/mit_context.h"
+#include "gssx/krb5_bridge/mit_handshake.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
-#include "transport/unique_fd.h"
+#include "transport/base/errors.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {

@@ -2,7 +2,7 @@
 // krb5_server: a pre-fork server on the system's MIT Kerberos GSS-API.
 // The master accepts each TCP client, runs gss_accept_sec_context with the
 // default keytab (KRB5_KTNAME), and hands the established context and the
-// client socket in one message to an idle worker (gssx/krb5/bridge.h:
+// client socket in one message to an idle worker (gssx/krb5_bridge/bridge.h:
 // MIT's gss_export_sec_context → sealed memfd over the gssx channel →
 // gss_import_sec_context in the worker, exactly once). The worker then
 // answers the client's wrapped requests itself.

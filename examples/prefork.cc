@@ -27,8 +27,8 @@
 #include "gssx/handoff.h"
 #include "gssx/status.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
-#include "transport/unique_fd.h"
+#include "transport/base/errors.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::examples {
 namespace {

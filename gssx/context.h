@@ -103,7 +103,7 @@
 #include "gssx/credentials.h"
 #include "gssx/name.h"
 #include "gssx/status.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx {
 

@@ -14,12 +14,12 @@
 #include "gssx/internal/export_format.h"
 #include "gssx/internal/framing.h"
 #include "gssx/internal/per_message.h"
-#include "gssx/internal/test_peers.h"
+#include "gssx/testing/test_peers.h"
 #include "gssx/name.h"
 #include "gssx/oid.h"
 #include "gssx/status.h"
 #include "gtest/gtest.h"
-#include "testing/gssx_matchers.h"
+#include "gssx/testing/gssx_matchers.h"
 #include "testing/status_matchers.h"
 
 namespace gssx {

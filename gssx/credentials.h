@@ -53,7 +53,7 @@
 #include "gssx/clock.h"
 #include "gssx/name.h"
 #include "gssx/noise/noise.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx {
 

@@ -13,12 +13,12 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gssx/context.h"
-#include "gssx/internal/test_peers.h"
+#include "gssx/testing/test_peers.h"
 #include "gssx/status.h"
 #include "gtest/gtest.h"
-#include "testing/gssx_matchers.h"
+#include "gssx/testing/gssx_matchers.h"
 #include "testing/status_matchers.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx {
 namespace {

@@ -17,14 +17,14 @@
 #include "gssx/context.h"
 #include "gssx/internal/export_format.h"
 #include "gssx/internal/per_message.h"
-#include "gssx/internal/test_peers.h"
+#include "gssx/testing/test_peers.h"
 #include "gssx/status.h"
 #include "gtest/gtest.h"
 #include "testing/child.h"
-#include "testing/gssx_matchers.h"
+#include "gssx/testing/gssx_matchers.h"
 #include "testing/status_matchers.h"
-#include "transport/secret_buffer.h"
-#include "transport/unique_fd.h"
+#include "transport/base/secret_buffer.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx {
 namespace {

@@ -4,7 +4,7 @@
 #include <optional>
 #include <utility>
 
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 #include "transport/memfd_token.h"
 
 namespace gssx {

@@ -37,7 +37,7 @@
 #include "gssx/context.h"
 #include "transport/channel.h"
 #include "transport/deliver.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx {
 

@@ -10,13 +10,13 @@
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gssx/context.h"
-#include "gssx/internal/test_peers.h"
+#include "gssx/testing/test_peers.h"
 #include "gssx/status.h"
 #include "gtest/gtest.h"
-#include "testing/gssx_matchers.h"
+#include "gssx/testing/gssx_matchers.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx {
 namespace {

@@ -26,7 +26,7 @@
 #include "gssx/status.h"
 #include "gtest/gtest.h"
 #include "testing/child.h"
-#include "testing/gssx_matchers.h"
+#include "gssx/testing/gssx_matchers.h"
 #include "testing/status_matchers.h"
 
 namespace gssx {

@@ -15,7 +15,7 @@
 #include "gssx/internal/identity.h"
 #include "gssx/internal/key_files.h"
 #include "gssx/status.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx {
 namespace {

@@ -22,9 +22,9 @@
 #include "gssx/status.h"
 #include "gtest/gtest.h"
 #include "testing/child.h"
-#include "testing/gssx_matchers.h"
+#include "gssx/testing/gssx_matchers.h"
 #include "testing/status_matchers.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx {
 namespace {

@@ -39,8 +39,8 @@
 #include "gssx/context.h"
 #include "gssx/name.h"
 #include "testing/bench.h"
-#include "testing/test_identity.h"
-#include "transport/secret_buffer.h"
+#include "gssx/testing/test_identity.h"
+#include "transport/base/secret_buffer.h"
 
 ABSL_FLAG(int, handshakes, 2000, "measured handshakes (and floor samples)");
 ABSL_FLAG(int, wraps, 4000, "measured samples per message size");

@@ -12,12 +12,12 @@
 // Besides "no crash, no sanitizer report, no leak": every failure carries a
 // gssx error kind, and a token that fails to verify changes nothing (a
 // second Unwrap of the same bytes answers the same).
-// Seeds: bazel run //gssx:mechanism_fuzzer_seeds -- $PWD/gssx/testdata/fuzz/mechanism
+// Seeds: bazel run //gssx:mechanism_fuzzer_seeds -- $PWD/gssx/fuzz_corpus/mechanism_fuzzer
 #include <cstddef>
 #include <cstdint>
 
 #include "gssx/context.h"
-#include "gssx/internal/fuzz_peers.h"
+#include "gssx/testing/fuzz_peers.h"
 #include "gssx/name.h"
 #include "gssx/status.h"
 #include "testing/fuzz/fuzz_util.h"

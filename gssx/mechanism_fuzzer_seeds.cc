@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "gssx/context.h"
-#include "gssx/internal/fuzz_peers.h"
+#include "gssx/testing/fuzz_peers.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "gssx/oid.h"
 #include "gssx/status.h"
 #include "gtest/gtest.h"
-#include "testing/gssx_matchers.h"
+#include "gssx/testing/gssx_matchers.h"
 #include "testing/status_matchers.h"
 
 namespace gssx {

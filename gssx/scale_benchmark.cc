@@ -30,10 +30,10 @@
 #include "absl/time/clock.h"
 #include "gssx/handoff.h"
 #include "testing/bench.h"
-#include "testing/test_identity.h"
+#include "gssx/testing/test_identity.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/errors.h"
+#include "transport/base/secret_buffer.h"
 
 ABSL_FLAG(int, rounds, 2000, "measured handoffs per configuration");
 ABSL_FLAG(int, cpu, 0,

@@ -15,8 +15,8 @@
 #include "testing/capabilities.h"
 #include "testing/child.h"
 #include "testing/status_matchers.h"
-#include "testing/test_identity.h"
-#include "transport/secret_buffer.h"
+#include "gssx/testing/test_identity.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx {
 namespace {

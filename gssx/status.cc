@@ -8,7 +8,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx {
 namespace {

@@ -25,7 +25,7 @@
 // calls that succeed return those bits beside their result (kDuplicateToken
 // etc. below), and the C ABI ORs them into the major status.
 //
-// Statuses from //transport (transport/errors.h) are understood too:
+// Statuses from //transport (transport/base/errors.h) are understood too:
 // KindOf() and friends map them as the table in docs/design.md "Status
 // codes" says (an already-consumed token is kNoContext with minor "already
 // imported", a refused peer is kUnauthorized, an OS failure is kFailure with
@@ -84,7 +84,7 @@ inline constexpr SupplementaryBits kGapToken = 1u << 4;
 // Minor codes of gssx itself. They start at kMinorBase, far above any errno
 // (OS failures carry the errno itself as minor), and never change value.
 inline constexpr uint32_t kMinorBase = 0x67737800;  // "gsx\0"
-// Transport error kinds (transport/errors.h) become
+// Transport error kinds (transport/base/errors.h) become
 // kTransportMinorBase + static_cast<uint32_t>(transport::ErrorKind).
 inline constexpr uint32_t kTransportMinorBase = 0x67737900;
 

@@ -6,8 +6,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/gssx_matchers.h"
-#include "transport/errors.h"
+#include "gssx/testing/gssx_matchers.h"
+#include "transport/base/errors.h"
 
 namespace gssx {
 namespace {

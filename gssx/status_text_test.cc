@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "gssx/status.h"
 #include "gtest/gtest.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx {
 namespace {

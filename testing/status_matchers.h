@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx::testing {
 

@@ -14,11 +14,11 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "transport/errors.h"
-#include "transport/internal/csprng.h"
-#include "transport/internal/retry.h"
-#include "transport/internal/syscalls.h"
-#include "transport/internal/wire.h"
+#include "transport/base/errors.h"
+#include "transport/base/csprng.h"
+#include "transport/base/retry.h"
+#include "transport/base/syscalls.h"
+#include "transport/base/bytes.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77  // Linux 6.5; Debian 12's headers predate it.

@@ -59,8 +59,8 @@
 #include "absl/types/span.h"
 #include "transport/memfd_token.h"
 #include "transport/peer.h"
-#include "transport/secret_buffer.h"
-#include "transport/unique_fd.h"
+#include "transport/base/secret_buffer.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::transport {
 

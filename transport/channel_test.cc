@@ -21,11 +21,11 @@
 #include "gtest/gtest.h"
 #include "testing/child.h"
 #include "testing/fd_leak.h"
-#include "testing/raw_messages.h"
+#include "transport/testing/raw_messages.h"
 #include "testing/status_matchers.h"
-#include "transport/errors.h"
-#include "transport/internal/syscalls.h"
-#include "transport/internal/wire.h"
+#include "transport/base/errors.h"
+#include "transport/base/syscalls.h"
+#include "transport/base/bytes.h"
 
 namespace gssx::transport {
 namespace {

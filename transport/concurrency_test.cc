@@ -24,9 +24,9 @@
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 #include "transport/memfd_token.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx::transport {
 namespace {

@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx::transport {
 namespace {

@@ -15,7 +15,7 @@
 //   //   the reclaim kept failing and nobody knows (see DeliverToken).
 //
 // gssx's HandOffContext (gssx/handoff.h) and the MIT Kerberos bridge's
-// HandOffMitContext (gssx/krb5/bridge.h) are this with their own export
+// HandOffMitContext (gssx/krb5_bridge/bridge.h) are this with their own export
 // and import.
 #ifndef GSSX_TRANSPORT_DELIVER_H_
 #define GSSX_TRANSPORT_DELIVER_H_
@@ -27,7 +27,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "transport/channel.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx::transport {
 

@@ -12,11 +12,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "testing/raw_messages.h"
+#include "transport/testing/raw_messages.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
-#include "transport/internal/syscalls.h"
+#include "transport/base/errors.h"
+#include "transport/base/syscalls.h"
 #include "transport/memfd_token.h"
 
 namespace gssx::transport {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Fault injection through the syscall seam (internal/syscalls.h).
+// Fault injection through the syscall seam (transport/base/syscalls.h).
 //
 // For every operation (Seal, Consume, Send, Receive, AwaitAck, Reclaim,
 // Channel::Open / Pair / Connect, Listener::Listen / Accept, pool growth),
@@ -49,10 +49,10 @@
 #include "testing/fd_leak.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
-#include "transport/internal/syscalls.h"
+#include "transport/base/errors.h"
+#include "transport/base/syscalls.h"
 #include "transport/memfd_token.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77

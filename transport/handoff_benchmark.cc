@@ -39,10 +39,10 @@
 #include "absl/time/clock.h"
 #include "gssx/context.h"
 #include "testing/bench.h"
-#include "testing/test_identity.h"
+#include "gssx/testing/test_identity.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/errors.h"
+#include "transport/base/secret_buffer.h"
 
 ABSL_FLAG(int, rounds, 20000, "measured round trips per case and mode");
 ABSL_FLAG(int, warmup, 1000, "unmeasured round trips before measuring");

@@ -20,14 +20,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/child.h"
-#include "testing/raw_messages.h"
+#include "transport/testing/raw_messages.h"
 #include "testing/fd_leak.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
-#include "transport/internal/wire.h"
+#include "transport/base/errors.h"
+#include "transport/base/bytes.h"
 #include "transport/memfd_token.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx::transport {
 namespace {

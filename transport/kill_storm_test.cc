@@ -69,8 +69,8 @@
 #include "gtest/gtest.h"
 #include "testing/fd_leak.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
-#include "transport/internal/syscalls.h"
+#include "transport/base/errors.h"
+#include "transport/base/syscalls.h"
 
 namespace gssx::transport {
 namespace {

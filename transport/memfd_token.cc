@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "transport/errors.h"
-#include "transport/internal/csprng.h"
-#include "transport/internal/retry.h"
-#include "transport/internal/syscalls.h"
-#include "transport/internal/wire.h"
+#include "transport/base/errors.h"
+#include "transport/base/csprng.h"
+#include "transport/base/retry.h"
+#include "transport/base/syscalls.h"
+#include "transport/base/bytes.h"
 
 // Debian 12's headers predate these (Linux 6.3); the values are ABI.
 #ifndef MFD_NOEXEC_SEAL
@@ -321,7 +321,7 @@ absl::StatusOr<SealedToken> SealEncryptedToken(
   }
   SealedToken token;
   // Key, id and nonce in one draw from the process's CSPRNG (seeded once
-  // from the kernel, fork-safe: internal/csprng.h), straight into locked
+  // from the kernel, fork-safe: base/csprng.h), straight into locked
   // memory.
   absl::StatusOr<SecretBuffer> key =
       SecretBuffer::Create(kTokenKeySize + 16 + kTokenNonceSize);

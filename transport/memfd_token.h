@@ -46,8 +46,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "transport/secret_buffer.h"
-#include "transport/unique_fd.h"
+#include "transport/base/secret_buffer.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::transport {
 

@@ -16,7 +16,7 @@
 #include "gtest/gtest.h"
 #include "testing/child.h"
 #include "testing/status_matchers.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx::transport {
 namespace {

@@ -23,8 +23,8 @@
 #include "testing/child.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
-#include "transport/unique_fd.h"
+#include "transport/base/errors.h"
+#include "transport/base/unique_fd.h"
 
 namespace gssx::transport {
 namespace {

@@ -8,7 +8,7 @@
 #include "testing/child.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx::transport {
 namespace {

@@ -27,7 +27,7 @@
 #include "gtest/gtest.h"
 #include "testing/child.h"
 #include "testing/status_matchers.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 #include "transport/memfd_token.h"
 
 namespace gssx::transport {

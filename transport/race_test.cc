@@ -16,7 +16,7 @@
 #include "testing/child.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 #include "transport/memfd_token.h"
 
 namespace gssx::transport {

@@ -21,8 +21,8 @@
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
 #include "transport/deliver.h"
-#include "transport/errors.h"
-#include "transport/internal/syscalls.h"
+#include "transport/base/errors.h"
+#include "transport/base/syscalls.h"
 
 namespace gssx::transport {
 namespace {

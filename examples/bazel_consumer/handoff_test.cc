@@ -13,7 +13,7 @@
 #include "gtest/gtest.h"
 #include "testing/child.h"
 #include "testing/status_matchers.h"
-#include "testing/test_identity.h"
+#include "gssx/testing/test_identity.h"
 #include "transport/channel.h"
 
 namespace {

@@ -22,9 +22,9 @@
 #include "gssx/handoff.h"
 #include "gssx/status.h"
 #include "transport/channel.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 #include "transport/peer.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 using gssx::capi_internal::CallingError;
 using gssx::capi_internal::ChannelEntry;

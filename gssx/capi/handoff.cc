@@ -16,7 +16,7 @@
 #include "gssx/handoff.h"
 #include "gssx/status.h"
 #include "transport/channel.h"
-#include "transport/unique_fd.h"
+#include "transport/base/unique_fd.h"
 
 using gssx::Context;
 using gssx::capi_internal::CallingError;

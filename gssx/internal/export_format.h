@@ -37,7 +37,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "gssx/internal/replay_window.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx::internal {
 

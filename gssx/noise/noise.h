@@ -76,7 +76,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx::noise {
 

@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
-#include "gssx/noise/internal/test_json.h"
+#include "gssx/noise/testing/test_json.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
 

@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/types/optional.h"
-#include "gssx/noise/internal/test_json.h"
+#include "gssx/noise/testing/test_json.h"
 #include "gssx/noise/noise.h"
 #include "gtest/gtest.h"
 

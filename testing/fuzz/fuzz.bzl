@@ -6,11 +6,11 @@
     gssx_fuzz_target(
         name = "token_fuzzer",          # defines LLVMFuzzerTestOneInput
         srcs = ["token_fuzzer.cc"],
-        corpus = "corpus/token",        # seed files, checked in
         deps = ["//gssx"],
     )
 
-makes
+with its seed files checked in under fuzz_corpus/token_fuzzer/ (the one
+corpus convention: <package>/fuzz_corpus/<fuzzer name>/), makes
   :token_fuzzer              the fuzzer. With --config=fuzz (clang) it links
                              libFuzzer (-fsanitize=fuzzer); otherwise a replay
                              main that runs the files named on its command
@@ -23,7 +23,8 @@ makes
                              `bazel test //...`, under ASan and TSan too.
 """
 
-def gssx_fuzz_target(name, srcs, corpus, deps = [], size = "small", **kwargs):
+def gssx_fuzz_target(name, srcs, deps = [], size = "small", **kwargs):
+    corpus = "fuzz_corpus/" + name
     corpus_files = native.glob([corpus + "/**"])
     corpus_path = native.package_name() + "/" + corpus
     native.cc_binary(

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "testing/fuzz/fuzz_util.h"
 
-#include "testing/raw_messages.h"
+#include "transport/testing/raw_messages.h"
 
 #include <dirent.h>
 #include <fcntl.h>

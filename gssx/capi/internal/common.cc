@@ -15,7 +15,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "transport/errors.h"
+#include "transport/base/errors.h"
 
 namespace gssx::capi_internal {
 namespace {

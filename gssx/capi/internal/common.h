@@ -49,7 +49,7 @@
 #include "gssx/oid.h"
 #include "gssx/status.h"
 #include "transport/channel.h"
-#include "transport/secret_buffer.h"
+#include "transport/base/secret_buffer.h"
 
 namespace gssx::capi_internal {
 

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runs the C tests of handoff_test.c, one gtest case each, against a real
+// KDC started once for the suite (testing/check_gtest.cc).
+#include "gtest/gtest.h"
+
+#define X(fn)                \
+  extern "C" void fn(void);  \
+  TEST(HandoffC, fn) { fn(); }
+#include "gssx/krb5_bridge/c/handoff_tests.inc"
+#undef X

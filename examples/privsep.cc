@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <grp.h>
-#include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,12 +13,15 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "transport/base/errors.h"
+#include "transport/base/fd_passing.h"
 
 namespace gssx::examples {
 
@@ -108,71 +110,44 @@ absl::Status SendSessionReady(int channel_fd) {
 
 absl::StatusOr<transport::PeerCredentials> AwaitSessionReady(
     int channel_fd, pid_t expected_pid, absl::Time deadline) {
-  for (;;) {
-    struct pollfd p = {channel_fd, POLLIN, 0};
-    int64_t ms = std::max<int64_t>(
-        0, absl::ToInt64Milliseconds(deadline - absl::Now()));
-    int n = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(ms, 1 << 30)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::ErrnoToStatus(errno, "poll");
-    if (n == 0) return absl::DeadlineExceededError("session not ready in time");
-    break;
-  }
-  char body[2];
-  struct iovec iov = {body, sizeof body};
-  // Room for the credentials and for a few fds a broken peer might add
-  // (closed below); more than that is MSG_CTRUNC.
-  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred)) +
-                                       CMSG_SPACE(8 * sizeof(int))];
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t got;
-  do {
-    got = ::recvmsg(channel_fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  } while (got < 0 && errno == EINTR);
-  if (got < 0) return absl::ErrnoToStatus(errno, "recvmsg(ready)");
-  if (got == 0) return absl::UnavailableError("session closed the channel");
-  bool have_cred = false, had_fds = false;
-  struct ucred cred = {};
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      had_fds = true;
-      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        ::close(fd);
-      }
-    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
-               c->cmsg_len == CMSG_LEN(sizeof cred)) {
-      std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
-      have_cred = true;
+  uint8_t body[2];
+  transport::ReceiveWithFdsOptions options;
+  // Room for a few fds a broken peer might add (closed with the message);
+  // more than that is control_truncated.
+  options.max_fds = 8;
+  options.credentials = true;
+  options.deadline = deadline;
+  absl::StatusOr<transport::ReceivedMessage> m =
+      transport::ReceiveWithFds(channel_fd, absl::MakeSpan(body), options);
+  if (!m.ok()) {
+    if (transport::IsError(m.status(), transport::ErrorKind::kTimeout)) {
+      return absl::DeadlineExceededError("session not ready in time");
     }
+    if (transport::IsError(m.status(), transport::ErrorKind::kPeerClosed)) {
+      return absl::UnavailableError("session closed the channel");
+    }
+    return m.status();
   }
-  if ((msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC)) != 0 || had_fds || got != 1 ||
-      body[0] != 'R') {
+  if (!m->Check().ok() || !m->fds.empty() || m->size != 1 || body[0] != 'R') {
     return absl::DataLossError("malformed ready message from the session");
   }
+  const std::optional<struct ucred>& cred = m->credentials;
   // pid 0: no credentials were recorded when the message was sent (the
   // uid would then read as the overflow uid, 65534 — "nobody" — which is
   // exactly why it must not be taken at face value).
-  if (!have_cred || cred.pid == 0) {
+  if (!cred.has_value() || cred->pid == 0) {
     return absl::PermissionDeniedError(
         "ready message without kernel-recorded credentials (SO_PASSCRED was "
         "not on when it was sent)");
   }
-  if (cred.pid != expected_pid) {
+  if (cred->pid != expected_pid) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "ready message from pid ", cred.pid, ", expected ", expected_pid));
+        "ready message from pid ", cred->pid, ", expected ", expected_pid));
   }
   transport::PeerCredentials out;
-  out.pid = cred.pid;
-  out.uid = cred.uid;
-  out.gid = cred.gid;
+  out.pid = cred->pid;
+  out.uid = cred->uid;
+  out.gid = cred->gid;
   return out;
 }
 

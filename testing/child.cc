@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "transport/base/deadline.h"
 
 namespace gssx::testing {
 namespace {
@@ -52,17 +53,13 @@ absl::StatusOr<ForkedChild> ForkedChild::Start(std::function<int()> body) {
 
 absl::StatusOr<int> ForkedChild::Wait(absl::Duration timeout) {
   if (pid_ <= 0) return absl::FailedPreconditionError("no child");
-  absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = transport::DeadlineAfter(timeout);
   // A pidfd becomes readable when the child exits: wait on it with poll's
   // timeout (no sleeping, no SIGCHLD handler to disturb the code under test).
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
   if (pidfd < 0) return absl::ErrnoToStatus(errno, "pidfd_open");
-  for (;;) {
-    int64_t left_ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-    struct pollfd p = {pidfd, POLLIN, 0};
-    int n = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left_ms)));
-    if (n < 0 && errno == EINTR) continue;
-    if (n > 0) break;
+  if (!transport::WaitUntilReady(pidfd, POLLIN, deadline, "the child to exit")
+           .ok()) {
     ::close(pidfd);
     pid_t pid = pid_;
     (void)Kill();

@@ -16,7 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "transport/base/errors.h"
 #include "transport/base/csprng.h"
-#include "transport/base/retry.h"
+#include "transport/base/deadline.h"
+#include "transport/base/fd_passing.h"
 #include "transport/base/syscalls.h"
 #include "transport/base/bytes.h"
 
@@ -27,7 +28,6 @@
 namespace gssx::transport {
 namespace {
 
-using internal::RetryOnEintr;
 using internal::Sys;
 
 // Message body (little-endian):
@@ -61,46 +61,6 @@ void PutPreamble(internal::Writer& w, uint8_t type) {
   w.U8(kVersion);
   w.U8(type);
   w.U16(0);
-}
-
-int PollTimeoutMs(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(
-      std::min<int64_t>(absl::ToInt64Milliseconds(left + absl::Milliseconds(1)),
-                        1 << 30));
-}
-
-absl::Time DeadlineAfter(absl::Duration timeout) {
-  if (timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
-  return absl::Now() + timeout;
-}
-
-// Waits until `fd` is ready for `events` or the deadline passes.
-absl::Status WaitFor(int fd, short events, absl::Time deadline,
-                     const char* what) {
-  for (;;) {
-    struct pollfd p = {fd, events, 0};
-    int n = Sys().poll(&p, 1, PollTimeoutMs(deadline));
-    if (n > 0) return absl::OkStatus();
-    if (n == 0) {
-      return MakeError(ErrorKind::kTimeout,
-                       absl::StrCat("timed out waiting to ", what));
-    }
-    if (errno != EINTR) return OsError(errno, "poll");
-  }
-}
-
-// Control data for one message: SCM_RIGHTS with up to 1 + kMaxExtraFds
-// fds (the token memfd and the extra fds).
-union ControlBuffer {
-  struct cmsghdr align;
-  char bytes[CMSG_SPACE(sizeof(int) * (1 + kMaxExtraFds))];
-};
-
-bool IsPeerGone(int e) {
-  return e == EPIPE || e == ECONNRESET || e == ENOTCONN;
 }
 
 absl::StatusOr<sockaddr_un> ParseAddress(const std::string& address,
@@ -346,7 +306,7 @@ absl::StatusOr<Channel> Channel::Connect(const std::string& address,
   int rc = Sys().connect(fd->get(), reinterpret_cast<sockaddr*>(&*addr), len);
   if (rc != 0 && errno == EINTR) {
     // The connection goes on in the background; wait for it to finish.
-    absl::Status w = WaitFor(fd->get(), POLLOUT,
+    absl::Status w = WaitUntilReady(fd->get(), POLLOUT,
                              DeadlineAfter(options.open_timeout), "connect");
     if (!w.ok()) return w;
     int err = 0;
@@ -365,51 +325,7 @@ absl::StatusOr<Channel> Channel::Connect(const std::string& address,
 
 absl::Status Channel::SendBody(absl::Span<const uint8_t> body,
                                absl::Span<const int> fds) {
-  struct iovec iov = {const_cast<uint8_t*>(body.data()), body.size()};
-  struct msghdr msg;
-  std::memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  // On the stack, sized for the most fds a message may carry: no heap
-  // allocation per message.
-  ControlBuffer control;
-  if (!fds.empty()) {
-    if (fds.size() > 1 + kMaxExtraFds) {
-      return MakeError(ErrorKind::kBadArgument, "too many fds for a message");
-    }
-    msg.msg_control = control.bytes;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    std::memset(control.bytes, 0, msg.msg_controllen);
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-  }
-  // The deadline is only needed if the socket buffer is full; reading the
-  // clock for every message would be wasted on the common path.
-  absl::Time deadline = absl::InfinitePast();
-  for (;;) {
-    ssize_t n = RetryOnEintr([&] {
-      return Sys().sendmsg(socket_.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    });
-    if (n >= 0) return absl::OkStatus();
-    if (errno == EAGAIN) {
-      if (deadline == absl::InfinitePast()) {
-        deadline = DeadlineAfter(options_.send_timeout);
-      }
-      absl::Status w = WaitFor(socket_.get(), POLLOUT, deadline, "send");
-      if (!w.ok()) return w;
-      continue;
-    }
-    if (IsPeerGone(errno)) {
-      return MakeError(ErrorKind::kPeerClosed,
-                       absl::StrCat("peer closed the channel (sendmsg: ",
-                                    std::strerror(errno), ")"),
-                       errno);
-    }
-    return OsError(errno, "sendmsg");
-  }
+  return SendWithFds(socket_.get(), body, fds, options_.send_timeout);
 }
 
 absl::Status Channel::SendAck(const TokenId& id, uint32_t result) {
@@ -423,74 +339,24 @@ absl::Status Channel::SendAck(const TokenId& id, uint32_t result) {
 
 absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
                                                       absl::Time deadline) {
-  // Room for the token memfd and max_fds extra fds, nothing more (the
-  // kernel sets MSG_CTRUNC for the rest). On the stack: no allocation.
   if (max_fds > kMaxExtraFds) {
     return MakeError(ErrorKind::kBadArgument, "max_fds above kMaxExtraFds");
   }
-  ControlBuffer control;
-  const size_t control_size = CMSG_SPACE(sizeof(int) * (1 + max_fds));
   uint8_t* body = scratch_.data();
-  struct iovec iov = {body, kRecvSize};
-  struct msghdr msg;
-  ssize_t n;
-  bool reset_seen = false;
-  // Without a deadline, block in recvmsg itself (one system call less);
-  // with one, poll first.
-  const bool block = deadline == absl::InfiniteFuture();
-  bool ready = block;
-  for (;;) {
-    if (!ready) {
-      if (absl::Status w = WaitFor(socket_.get(), POLLIN, deadline, "receive");
-          !w.ok()) {
-        return w;
-      }
-    }
-    ready = false;
-    std::memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.bytes;
-    msg.msg_controllen = control_size;
-    n = RetryOnEintr([&] {
-      return Sys().recvmsg(socket_.get(), &msg,
-                           MSG_CMSG_CLOEXEC | (block ? 0 : MSG_DONTWAIT));
-    });
-    if (n >= 0) break;
-    if (errno == EAGAIN) continue;
-    if (errno == ECONNRESET && !reset_seen) {
-      // A peer that closed with our messages unread makes the next recv
-      // fail once with ECONNRESET, ahead of what it sent before closing
-      // (a refusal HELLO, an ack). Read on: the error is now cleared.
-      reset_seen = true;
-      continue;
-    }
-    if (IsPeerGone(errno)) {
-      return MakeError(ErrorKind::kPeerClosed, "peer closed the channel",
-                       errno);
-    }
-    return OsError(errno, "recvmsg");
-  }
-  // Own every fd at once, whatever else is wrong with the message.
+  ReceiveWithFdsOptions receive;
+  // Room for the token memfd and max_fds extra fds, nothing more (the
+  // kernel sets MSG_CTRUNC for the rest and installs none of them).
+  receive.max_fds = 1 + max_fds;
+  receive.deadline = deadline;
+  // Every fd is owned at once, whatever else is wrong with the message.
+  absl::StatusOr<ReceivedMessage> in =
+      ReceiveWithFds(socket_.get(), absl::MakeSpan(body, kRecvSize), receive);
+  if (!in.ok()) return in.status();
   Message m;
-  bool unexpected_control = false;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      m.fds.reserve(m.fds.size() + count);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        m.fds.emplace_back(fd);
-      }
-    } else {
-      unexpected_control = true;
-    }
-  }
+  m.fds = std::move(in->fds);
   // Wipe what we received (it may hold a one-time key) when we leave,
   // unless the message keeps a view of it; the caller wipes then.
-  const size_t received = static_cast<size_t>(std::min<ssize_t>(n, kRecvSize));
+  const size_t received = in->size;
   struct Wiper {
     uint8_t* p;
     size_t n;
@@ -500,12 +366,8 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
     }
   } wiper{body, received};
 
-  if (n == 0) {
-    return MakeError(ErrorKind::kPeerClosed, "peer closed the channel");
-  }
-  if (msg.msg_flags & MSG_TRUNC) {
-    return MakeError(ErrorKind::kMessageTruncated,
-                     "message longer than any valid message");
+  if (in->body_truncated) {
+    return in->Check();  // kMessageTruncated
   }
   internal::Reader r(absl::MakeConstSpan(body, received));
   uint8_t magic[4], version, reserved8;
@@ -574,7 +436,7 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
   const bool is_handoff =
       m.type == kTypeHandoff || m.type == kTypeHandoffInline;
   absl::Status error;
-  if (msg.msg_flags & MSG_CTRUNC) {
+  if (in->control_truncated) {
     if (is_handoff && m.extra_fd_count > max_fds) {
       error = MakeError(ErrorKind::kTooManyFds,
                         absl::StrCat("handoff carries ", m.extra_fd_count,
@@ -582,14 +444,11 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
                                      " accepted"));
     } else {
       // The kernel could not install every fd: the receiver is at
-      // RLIMIT_NOFILE (it does not say so otherwise).
-      error = MakeError(ErrorKind::kControlTruncated,
-                        "fds lost in transit: receiver out of descriptors "
-                        "(EMFILE) or control message cut",
-                        EMFILE);
+      // RLIMIT_NOFILE (it does not say so otherwise). kControlTruncated.
+      error = in->Check();
     }
-  } else if (unexpected_control) {
-    error = MakeError(ErrorKind::kMalformed, "message: unexpected control data");
+  } else if (in->unexpected_control) {
+    error = in->Check();  // kMalformed
   } else if (is_handoff ? m.fds.size() != 1u + m.extra_fd_count
                         : !m.fds.empty()) {
     error = MakeError(ErrorKind::kMalformed,
@@ -838,7 +697,7 @@ absl::StatusOr<Listener> Listener::Listen(const std::string& address,
 absl::StatusOr<Channel> Listener::Accept(absl::Duration timeout) {
   absl::Time deadline = DeadlineAfter(timeout);
   for (;;) {
-    if (absl::Status w = WaitFor(socket_.get(), POLLIN, deadline, "accept");
+    if (absl::Status w = WaitUntilReady(socket_.get(), POLLIN, deadline, "accept");
         !w.ok()) {
       return w;
     }

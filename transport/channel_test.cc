@@ -23,6 +23,7 @@
 #include "testing/fd_leak.h"
 #include "transport/testing/raw_messages.h"
 #include "testing/status_matchers.h"
+#include "transport/base/deadline.h"
 #include "transport/base/errors.h"
 #include "transport/base/syscalls.h"
 #include "transport/base/bytes.h"
@@ -129,8 +130,8 @@ TEST(ChannelTest, PeerDiesBeforeImportSenderReclaimsIntact) {
     absl::StatusOr<Channel> ch = Channel::Open(std::move(fds.second));
     if (!ch.ok()) return 10;
     // Wait until the handoff has arrived, then die without importing.
-    struct pollfd pf = {ch->fd(), POLLIN, 0};
-    poll(&pf, 1, 30000);
+    (void)WaitUntilReady(ch->fd(), POLLIN, DeadlineAfter(absl::Seconds(30)),
+                         "receive the handoff");
     return 0;
   }));
   fds.second.Reset();
@@ -514,21 +515,13 @@ TEST(ChannelTest, SmallTokensGoInlineLargeOnesAsCiphertext) {
                       kMaxInlineToken + 1, size_t{4096}}) {
     const std::vector<uint8_t> token(size, 'q');
     ASSERT_OK_AND_ASSIGN(Handoff h, ch.Send(token));
-    std::vector<uint8_t> body(2048);
-    struct iovec iov = {body.data(), body.size()};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = recvmsg(fds.second.get(), &msg, MSG_CMSG_CLOEXEC);
-    ASSERT_GT(n, 8) << size;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    ASSERT_NE(c, nullptr);
-    int raw_fd;
-    std::memcpy(&raw_fd, CMSG_DATA(c), sizeof raw_fd);
-    UniqueFd memfd(raw_fd);
+    ASSERT_OK_AND_ASSIGN(::gssx::testing::RawMessage message,
+                         ::gssx::testing::ReceiveRawMessage(fds.second.get(), 1));
+    const std::vector<uint8_t>& body = message.body;
+    const size_t n = body.size();
+    ASSERT_GT(n, 8u) << size;
+    ASSERT_EQ(message.fds.size(), 1u) << size;
+    UniqueFd memfd = std::move(message.fds[0]);
     struct stat st;
     ASSERT_EQ(fstat(memfd.get(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0u) << size;
@@ -538,13 +531,13 @@ TEST(ChannelTest, SmallTokensGoInlineLargeOnesAsCiphertext) {
         << size;
     if (size <= kMaxInlineToken) {
       EXPECT_EQ(body[5], 4) << size;  // HANDOFF_INLINE
-      EXPECT_EQ(static_cast<size_t>(n), 32 + size);
+      EXPECT_EQ(n, 32 + size);
       EXPECT_EQ(st.st_size, 0) << size;
       EXPECT_EQ(std::vector<uint8_t>(body.begin() + 32, body.begin() + n),
                 token);
     } else {
       EXPECT_EQ(body[5], 2) << size;  // HANDOFF: ciphertext in the file
-      EXPECT_EQ(static_cast<size_t>(n), 112u);
+      EXPECT_EQ(n, 112u);
       EXPECT_EQ(static_cast<size_t>(st.st_size), size);
     }
     // Never imported: the exporter takes it back intact.

@@ -855,6 +855,8 @@ class ConnectScenario : public Scenario {
     server_ = std::thread([listen_fd, stop_r] {
       std::vector<int> accepted;
       for (;;) {
+        // Raw ::poll / ::accept4 on purpose: this server runs beside the
+        // faulted calls and must stay outside the syscall seam.
         pollfd fds[2] = {{listen_fd, POLLIN, 0}, {stop_r, POLLIN, 0}};
         if (::poll(fds, 2, 30000) <= 0 || fds[1].revents) break;
         int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);

@@ -65,6 +65,8 @@ constexpr size_t kSize = 4096;
   std::exit(2);
 }
 
+// Raw sendmsg/recvmsg on purpose (not transport/base/fd_passing.h): cases 1,
+// 2, 4 and 5 measure the kernel floor the transport is compared against.
 void SendWithFd(int s, const void* buf, size_t len, int fd) {
   struct iovec iov = {const_cast<void*>(buf), len};
   char control[CMSG_SPACE(sizeof(int))] = {};

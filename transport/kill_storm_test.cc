@@ -69,7 +69,9 @@
 #include "gtest/gtest.h"
 #include "testing/fd_leak.h"
 #include "transport/channel.h"
+#include "transport/base/deadline.h"
 #include "transport/base/errors.h"
+#include "transport/base/fd_passing.h"
 #include "transport/base/syscalls.h"
 
 namespace gssx::transport {
@@ -181,20 +183,13 @@ int SeamMemfdCreate(const char* name, unsigned int flags) {
   if (fd >= 0 && g_sealing >= 0) {
     // The parent's audit copy, before the token can go anywhere.
     uint64_t serial = static_cast<uint64_t>(g_sealing);
-    struct iovec iov = {&serial, sizeof serial};
-    char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    while (::sendmsg(g_audit_fd, &msg, MSG_NOSIGNAL) < 0) {
-      if (errno != EINTR) ::_exit(40);  // no audit, no storm
+    // Through the seam's sendmsg, which this table leaves real.
+    if (SendMessageOnce(g_audit_fd,
+                        absl::MakeConstSpan(
+                            reinterpret_cast<const uint8_t*>(&serial),
+                            sizeof serial),
+                        {fd}) < 0) {
+      ::_exit(40);  // no audit, no storm
     }
   }
   return fd;
@@ -377,23 +372,18 @@ bool StartSlot(Slot& slot, uint64_t seed) {
 void DrainAudit(Slot& slot, bool wait) {
   for (;;) {
     uint64_t serial = 0;
-    struct iovec iov = {&serial, sizeof serial};
-    char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(slot.audit.get(), &msg,
-                          MSG_CMSG_CLOEXEC | (wait ? 0 : MSG_DONTWAIT));
-    if (n < 0 && errno == EINTR) continue;
+    ReceiveWithFdsOptions options;
+    options.max_fds = 1;
+    options.flags = wait ? 0 : MSG_DONTWAIT;
+    ReceivedMessage m;
+    const ssize_t n = ReceiveMessageOnce(
+        slot.audit.get(),
+        absl::MakeSpan(reinterpret_cast<uint8_t*>(&serial), sizeof serial),
+        options, &m);
     if (n <= 0) return;
     wait = false;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (c == nullptr || c->cmsg_type != SCM_RIGHTS) continue;
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    slot.memfds[serial] = UniqueFd(fd);
+    if (m.fds.size() != 1) continue;
+    slot.memfds[serial] = std::move(m.fds[0]);
   }
 }
 
@@ -520,8 +510,7 @@ TEST(KillStormTest, EveryTokenEndsExactlyOnce) {
     for (Slot& s : slots) {
       if (s.audit.valid()) pfds.push_back({s.audit.get(), POLLIN, 0});
     }
-    const int wait_ms = static_cast<int>(std::clamp<int64_t>(
-        absl::ToInt64Milliseconds(next_kill - absl::Now()), 0, 20));
+    const int wait_ms = std::min(PollTimeoutMs(next_kill), 20);
     (void)::poll(pfds.data(), pfds.size(), wait_ms);
     for (Slot& s : slots) {
       if (s.audit.valid()) {

@@ -2,7 +2,6 @@
 // Many processes race to consume duplicates of one token memfd: exactly one
 // wins every round, the others are told "already consumed".
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
 #include "transport/base/errors.h"
+#include "transport/base/fd_passing.h"
 #include "transport/memfd_token.h"
 
 namespace gssx::transport {
@@ -32,49 +32,31 @@ constexpr int kRounds = 10000;
 enum Outcome : uint8_t { kWon = 1, kLost = 2, kOtherError = 3, kWrongBytes = 4 };
 
 bool SendFd(int socket, int fd) {
-  char byte = 0;
-  struct iovec iov = {&byte, 1};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return sendmsg(socket, &msg, MSG_NOSIGNAL) == 1;
+  const uint8_t byte = 0;
+  return SendMessageOnce(socket, absl::MakeConstSpan(&byte, 1), {fd}) == 1;
 }
 
-// Returns the received fd, -2 on orderly shutdown, -1 on error.
-int RecvFd(int socket) {
-  char byte;
-  struct iovec iov = {&byte, 1};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
-  if (n == 0) return -2;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (n != 1 || c == nullptr || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
+// Returns the received fd, or empty: `*closed` says orderly shutdown.
+UniqueFd RecvFd(int socket, bool* closed) {
+  uint8_t byte;
+  ReceiveWithFdsOptions options;
+  options.max_fds = 1;
+  ReceivedMessage m;
+  const ssize_t n =
+      ReceiveMessageOnce(socket, absl::MakeSpan(&byte, 1), options, &m);
+  *closed = n == 0;
+  if (n != 1 || m.fds.size() != 1) return UniqueFd();
+  return std::move(m.fds[0]);
 }
 
 // One racer: receive a duplicate, wait for the start signal, consume,
 // report. Runs until the parent closes its socket.
 int Racer(int socket, int start) {
   for (;;) {
-    int raw = RecvFd(socket);
-    if (raw == -2) return 0;
-    if (raw < 0) return 20;
-    UniqueFd fd(raw);
+    bool closed = false;
+    UniqueFd fd = RecvFd(socket, &closed);
+    if (closed) return 0;
+    if (!fd.valid()) return 20;
     char go;
     if (read(start, &go, 1) != 1) return 21;
     absl::StatusOr<SecretBuffer> r = ConsumeRawToken(fd.get(), nullptr);

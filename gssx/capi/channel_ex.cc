@@ -22,6 +22,7 @@
 #include "gssx/handoff.h"
 #include "gssx/status.h"
 #include "transport/channel.h"
+#include "transport/base/deadline.h"
 #include "transport/base/errors.h"
 #include "transport/peer.h"
 #include "transport/base/unique_fd.h"
@@ -50,15 +51,6 @@ absl::Status BadArgument(absl::string_view what) {
 absl::Duration TimeoutOf(int timeout_ms) {
   return timeout_ms < 0 ? absl::InfiniteDuration()
                         : absl::Milliseconds(timeout_ms);
-}
-
-int MsUntil(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(std::min<int64_t>(
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-      1 << 30));
 }
 
 }  // namespace
@@ -220,7 +212,7 @@ OM_uint32 gssx_import_sec_context_from_ex(OM_uint32* minor_status,
       // signal handler can interrupt this wait.
       if (!chan->channel.HasQueuedHandoff()) {
         struct pollfd p = {chan->channel.fd(), POLLIN, 0};
-        const int n = ::poll(&p, 1, MsUntil(deadline));
+        const int n = ::poll(&p, 1, gssx::transport::PollTimeoutMs(deadline));
         if (n < 0) return Translate(gssx::OsError(errno, "poll"), minor_status);
         if (n == 0) {
           return Translate(

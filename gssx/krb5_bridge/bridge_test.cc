@@ -25,6 +25,7 @@
 #include "transport/testing/raw_messages.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
+#include "transport/base/deadline.h"
 #include "transport/base/errors.h"
 #include "transport/memfd_token.h"
 
@@ -326,8 +327,12 @@ TEST_F(BridgeTest, WorkerDiesBeforeImportContextComesBack) {
     absl::StatusOr<Channel> ch = Channel::Open(std::move(ends.second));
     if (!ch.ok()) return 1;
     // Waits until the handoff is there, then dies without receiving it.
-    struct pollfd p = {ch->fd(), POLLIN, 0};
-    return ::poll(&p, 1, 30000) == 1 ? 0 : 2;
+    return transport::WaitUntilReady(ch->fd(), POLLIN,
+                                     transport::DeadlineAfter(absl::Seconds(30)),
+                                     "receive the handoff")
+                   .ok()
+               ? 0
+               : 2;
   }));
   ends.second.Reset();
   ASSERT_OK_AND_ASSIGN(Channel ch, Channel::Open(std::move(ends.first)));

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "testing/fuzz/fuzz_util.h"
 
-#include "transport/testing/raw_messages.h"
-
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -14,6 +12,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "transport/base/fd_passing.h"
 
 namespace gssx::fuzz {
 
@@ -64,33 +64,22 @@ int CountOpenFds() {
 
 int SendRaw(int socket, absl::Span<const uint8_t> body,
             absl::Span<const int> fds) {
-  return ::gssx::testing::SendRawMessage(socket, body, fds, /*dont_wait=*/true);
+  return transport::SendMessageOnce(socket, body, fds, MSG_DONTWAIT) < 0
+             ? errno
+             : 0;
 }
 
 int DrainRaw(int socket) {
   int count = 0;
+  transport::ReceiveWithFdsOptions options;
+  options.max_fds = transport::kMaxFdsPerMessage;
+  options.flags = MSG_DONTWAIT;
   for (;;) {
     uint8_t body[512];
-    char control[CMSG_SPACE(sizeof(int) * 253)];
-    struct iovec iov = {body, sizeof body};
-    struct msghdr msg;
-    std::memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(socket, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return count;
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-         c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < k; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-        ::close(fd);
-      }
+    transport::ReceivedMessage m;  // closes the fds it carried
+    if (transport::ReceiveMessageOnce(socket, absl::MakeSpan(body), options,
+                                      &m) <= 0) {
+      return count;
     }
     ++count;
   }

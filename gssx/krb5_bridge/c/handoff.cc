@@ -24,6 +24,7 @@
 #include "gssx/krb5_bridge/mit_context.h"
 #include "transport/channel.h"
 #include "transport/deliver.h"
+#include "transport/base/deadline.h"
 #include "transport/base/errors.h"
 #include "transport/peer.h"
 #include "transport/base/unique_fd.h"
@@ -132,16 +133,6 @@ absl::Time DeadlineAfter(int timeout_ms) {
   return absl::Now() + absl::Milliseconds(timeout_ms);
 }
 
-int MsUntil(absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  const absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  // Rounded up, so that a poll that times out has reached the deadline.
-  return static_cast<int>(std::min<int64_t>(
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
-      1 << 30));
-}
-
 absl::Status Interrupted() {
   return gssx::transport::MakeError(ErrorKind::kOs, "interrupted by a signal",
                                     EINTR);
@@ -152,10 +143,11 @@ absl::Status TimedOut(const char* what) {
 }
 
 // Waits for `fd` to become readable until `deadline`. OK: readable.
-// kTimeout, or kOs (EINTR: a signal; nothing else changed).
+// kTimeout, or kOs (EINTR: a signal; nothing else changed). Not
+// transport::WaitUntilReady, which retries EINTR: the C API reports it.
 absl::Status WaitReadable(int fd, absl::Time deadline, const char* what) {
   struct pollfd p = {fd, POLLIN, 0};
-  const int n = ::poll(&p, 1, MsUntil(deadline));
+  const int n = ::poll(&p, 1, gssx::transport::PollTimeoutMs(deadline));
   if (n > 0) return absl::OkStatus();
   if (n == 0) return TimedOut(what);
   return gssx::transport::OsError(errno, "poll");
@@ -400,7 +392,9 @@ int gssx_handoff_pending_fd(gssx_handoff_pending_t pending) {
 }
 
 int gssx_handoff_pending_timeout_ms(gssx_handoff_pending_t pending) {
-  return pending == nullptr ? -1 : MsUntil(pending->deadline);
+  return pending == nullptr
+             ? -1
+             : gssx::transport::PollTimeoutMs(pending->deadline);
 }
 
 OM_uint32 gssx_handoff_finish(OM_uint32* minor,

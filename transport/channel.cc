@@ -19,7 +19,7 @@
 #include "transport/base/deadline.h"
 #include "transport/base/fd_passing.h"
 #include "transport/base/syscalls.h"
-#include "transport/base/bytes.h"
+#include "transport/wire_format.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77  // Linux 6.5; Debian 12's headers predate it.
@@ -30,38 +30,24 @@ namespace {
 
 using internal::Sys;
 
-// Message body (little-endian):
-//   0 magic "GXCH"  4 version (1)  5 type  6 reserved (u16, 0)
-//   HELLO   8 verdict (0 accept, 1 refuse)  9 reserved (3)            = 12
-//   HANDOFF 8 token id (16) 24 token size (u64) 32 extra fd count (u16)
-//           34 cipher (u8, TokenCipher) 35 reserved (u8, u32) 40 nonce (24)
-//           64 tag (16) 80 key (32)                                   = 112
-//   ACK     8 token id (16) 24 result (u32: 0 imported, else ErrorKind) = 28
-//   HANDOFF_INLINE 8 token id (16) 24 token size n (u32, <= kMaxInlineToken)
-//           28 extra fd count (u16) 30 reserved (u16, 0) 32 token (n) = 32 + n
-constexpr uint8_t kMagic[4] = {'G', 'X', 'C', 'H'};
-constexpr uint8_t kVersion = 1;
-constexpr uint8_t kTypeHello = 1;
-constexpr uint8_t kTypeHandoff = 2;
-constexpr uint8_t kTypeAck = 3;
-constexpr uint8_t kTypeHandoffInline = 4;
-constexpr size_t kHelloSize = 12;
-constexpr size_t kHandoffSize = 112;
-constexpr size_t kAckSize = 28;
-constexpr size_t kInlineHeaderSize = 32;
-constexpr size_t kMaxInlineSize = kInlineHeaderSize + kMaxInlineToken;
+// The message bodies: transport/wire_format.h.
+using internal::kAckSize;
+using internal::kHandoffSize;
+using internal::kHelloSize;
+using internal::kInlineHeaderSize;
+using internal::kMaxInlineSize;
+using internal::MessageType;
+constexpr uint8_t kTypeHello = static_cast<uint8_t>(MessageType::kHello);
+constexpr uint8_t kTypeHandoff = static_cast<uint8_t>(MessageType::kHandoff);
+constexpr uint8_t kTypeAck = static_cast<uint8_t>(MessageType::kAck);
+constexpr uint8_t kTypeHandoffInline =
+    static_cast<uint8_t>(MessageType::kHandoffInline);
+static_assert(1 + kMaxExtraFds == kMaxFdsPerMessage);
 // Receive buffer: larger than any valid body, so MSG_TRUNC means garbage.
 // Then the send buffer, for the largest body we send.
-constexpr size_t kRecvSize = kMaxInlineSize + 32;
+constexpr size_t kRecvSize = internal::kMaxMessageSize + 32;
 constexpr size_t kSendSize = std::max(kHandoffSize, kMaxInlineSize);
 constexpr size_t kScratchSize = kRecvSize + kSendSize;
-
-void PutPreamble(internal::Writer& w, uint8_t type) {
-  w.Bytes(kMagic);
-  w.U8(kVersion);
-  w.U8(type);
-  w.U16(0);
-}
 
 absl::StatusOr<sockaddr_un> ParseAddress(const std::string& address,
                                          socklen_t* len) {
@@ -227,12 +213,8 @@ absl::Status Channel::Finish(const ChannelOptions& options) {
 
 absl::Status Channel::SendHello(bool accept) {
   uint8_t body[kHelloSize];
-  internal::Writer w(absl::MakeSpan(body));
-  PutPreamble(w, kTypeHello);
-  w.U8(accept ? 0 : 1);
-  w.U8(0);
-  w.U16(0);
-  return SendBody(absl::MakeConstSpan(body, w.size()), {});
+  const size_t n = internal::EncodeHello(accept, absl::MakeSpan(body));
+  return SendBody(absl::MakeConstSpan(body, n), {});
 }
 
 absl::Status Channel::AwaitHello(absl::Time deadline) {
@@ -330,11 +312,8 @@ absl::Status Channel::SendBody(absl::Span<const uint8_t> body,
 
 absl::Status Channel::SendAck(const TokenId& id, uint32_t result) {
   uint8_t body[kAckSize];
-  internal::Writer w(absl::MakeSpan(body));
-  PutPreamble(w, kTypeAck);
-  w.Bytes(id);
-  w.U32(result);
-  return SendBody(absl::MakeConstSpan(body, w.size()), {});
+  const size_t n = internal::EncodeAck(id, result, absl::MakeSpan(body));
+  return SendBody(absl::MakeConstSpan(body, n), {});
 }
 
 absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
@@ -369,72 +348,16 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
   if (in->body_truncated) {
     return in->Check();  // kMessageTruncated
   }
-  internal::Reader r(absl::MakeConstSpan(body, received));
-  uint8_t magic[4], version, reserved8;
-  uint16_t reserved16;
-  r.Bytes(absl::MakeSpan(magic));
-  r.U8(&version);
-  r.U8(&m.type);
-  r.U16(&reserved16);
-  if (!r.ok() || std::memcmp(magic, kMagic, 4) != 0) {
-    return MakeError(ErrorKind::kMalformed, "message: bad magic");
-  }
-  if (version != kVersion) {
-    return MakeError(ErrorKind::kMalformed,
-                     absl::StrCat("message: unsupported version ", version));
-  }
-  size_t expected_size = 0;
-  switch (m.type) {
-    case kTypeHello:
-      expected_size = kHelloSize;
-      r.U8(&m.verdict);
-      r.U8(&reserved8);
-      r.U16(&reserved16);
-      break;
-    case kTypeHandoff: {
-      expected_size = kHandoffSize;
-      uint32_t reserved32 = 0;
-      uint8_t cipher = 0;
-      r.Bytes(absl::MakeSpan(m.expect.id));
-      r.U64(&m.expect.file_size);
-      r.U16(&m.extra_fd_count);
-      r.U8(&cipher);
-      r.U8(&reserved8);
-      r.U32(&reserved32);
-      m.expect.cipher = static_cast<TokenCipher>(cipher);
-      r.Bytes(absl::MakeSpan(m.expect.nonce));
-      r.Bytes(absl::MakeSpan(m.expect.tag));
-      r.View(kTokenKeySize, &m.key);
-      break;
-    }
-    case kTypeHandoffInline: {
-      uint32_t size = 0;
-      r.Bytes(absl::MakeSpan(m.expect.id));
-      r.U32(&size);
-      r.U16(&m.extra_fd_count);
-      r.U16(&reserved16);
-      if (!r.ok() || size > kMaxInlineToken || reserved16 != 0) {
-        return MakeError(ErrorKind::kMalformed, "message: bad inline handoff");
-      }
-      m.expect.file_size = size;
-      expected_size = kInlineHeaderSize + size;
-      r.View(size, &m.key);
-      break;
-    }
-    case kTypeAck:
-      expected_size = kAckSize;
-      r.Bytes(absl::MakeSpan(m.expect.id));
-      r.U32(&m.result);
-      break;
-    default:
-      return MakeError(ErrorKind::kMalformed,
-                       absl::StrCat("message: unknown type ", m.type));
-  }
-  if (!r.ok() || received != expected_size || r.remaining() != 0) {
-    return MakeError(ErrorKind::kMalformed, "message: wrong length");
-  }
-  const bool is_handoff =
-      m.type == kTypeHandoff || m.type == kTypeHandoffInline;
+  absl::StatusOr<internal::WireMessage> parsed =
+      internal::ParseMessage(absl::MakeConstSpan(body, received));
+  if (!parsed.ok()) return parsed.status();
+  m.type = static_cast<uint8_t>(parsed->type);
+  m.verdict = parsed->verdict;
+  m.expect = parsed->expect;
+  m.extra_fd_count = parsed->extra_fd_count;
+  m.key = parsed->key;
+  m.result = parsed->result;
+  const bool is_handoff = parsed->is_handoff();
   absl::Status error;
   if (in->control_truncated) {
     if (is_handoff && m.extra_fd_count > max_fds) {
@@ -486,18 +409,10 @@ absl::StatusOr<Handoff> Channel::Send(absl::Span<const uint8_t> token,
   std::copy(extra_fds.begin(), extra_fds.end(), fds + 1);
 
   uint8_t* body = scratch_.data() + kRecvSize;  // locked: carries the key
-  internal::Writer w(absl::MakeSpan(body, kHandoffSize));
-  PutPreamble(w, kTypeHandoff);
-  w.Bytes(sealed->expect.id);
-  w.U64(sealed->expect.file_size);
-  w.U16(static_cast<uint16_t>(extra_fds.size()));
-  w.U8(static_cast<uint8_t>(sealed->expect.cipher));
-  w.U8(0);
-  w.U32(0);
-  w.Bytes(sealed->expect.nonce);
-  w.Bytes(sealed->expect.tag);
-  w.Bytes(sealed->key.span());
-  absl::Status sent = SendBody(absl::MakeConstSpan(body, w.size()),
+  const size_t n = internal::EncodeHandoff(
+      sealed->expect, static_cast<uint16_t>(extra_fds.size()),
+      sealed->key.span(), absl::MakeSpan(body, kHandoffSize));
+  absl::Status sent = SendBody(absl::MakeConstSpan(body, n),
                                absl::MakeConstSpan(fds, 1 + extra_fds.size()));
   sodium_memzero(body, kHandoffSize);
   if (!sent.ok()) return sent;  // nothing left the process
@@ -527,14 +442,10 @@ absl::StatusOr<Handoff> Channel::SendInline(absl::Span<const uint8_t> token,
 
   uint8_t* body = scratch_.data() + kRecvSize;  // locked: carries the token
   const size_t size = kInlineHeaderSize + token.size();
-  internal::Writer w(absl::MakeSpan(body, size));
-  PutPreamble(w, kTypeHandoffInline);
-  w.Bytes(handoff.expect_.id);
-  w.U32(static_cast<uint32_t>(token.size()));
-  w.U16(static_cast<uint16_t>(extra_fds.size()));
-  w.U16(0);
-  w.Bytes(token);
-  absl::Status sent = SendBody(absl::MakeConstSpan(body, w.size()),
+  const size_t n = internal::EncodeInlineHandoff(
+      handoff.expect_.id, token, static_cast<uint16_t>(extra_fds.size()),
+      absl::MakeSpan(body, size));
+  absl::Status sent = SendBody(absl::MakeConstSpan(body, n),
                                absl::MakeConstSpan(fds, 1 + extra_fds.size()));
   sodium_memzero(body, size);
   if (!sent.ok()) return sent;  // nothing left the process

@@ -27,6 +27,7 @@
 #include "transport/base/errors.h"
 #include "transport/base/syscalls.h"
 #include "transport/base/bytes.h"
+#include "transport/wire_format.h"
 
 namespace gssx::transport {
 namespace {
@@ -346,8 +347,7 @@ class RawPeerTest : public ::testing::Test {
     auto fds = MakeSocketPair();
     ASSERT_THAT(fds, IsOk());
     raw_ = std::move(fds->second);
-    uint8_t hello[12] = {'G', 'X', 'C', 'H', 1, 1, 0, 0, 0, 0, 0, 0};
-    SendRaw(raw_.get(), hello, {});
+    SendRaw(raw_.get(), ::gssx::testing::HelloMessageBody(), {});
     auto ch = Channel::Open(std::move(fds->first));
     ASSERT_THAT(ch, IsOk());
     channel_ = std::make_unique<Channel>(std::move(*ch));
@@ -417,22 +417,23 @@ TEST_F(RawPeerTest, SilentPeerTimesOut) {
               HasErrorKind(ErrorKind::kTimeout));
 }
 
-// HANDOFF_INLINE body (channel.cc): preamble, id, size, extra fd count,
-// reserved, the token.
+// HANDOFF_INLINE body (transport/wire_format.h) carrying `token`: the
+// encoder's header of an empty token, the token appended and its size
+// patched in (offset 24) — also for bodies no honest sender writes (a
+// token above kMaxInlineToken, a `claimed_size` or `reserved` (offset 30)
+// that does not match).
 std::vector<uint8_t> InlineBody(absl::Span<const uint8_t> token,
                                 uint16_t extra, uint16_t reserved = 0,
                                 uint32_t claimed_size = UINT32_MAX) {
-  std::vector<uint8_t> b = {'G', 'X', 'C', 'H', 1, 4, 0, 0};
-  for (int i = 0; i < 16; ++i) b.push_back(static_cast<uint8_t>(i + 1));
-  const uint32_t n = claimed_size == UINT32_MAX
-                         ? static_cast<uint32_t>(token.size())
-                         : claimed_size;
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(n >> (8 * i)));
-  b.push_back(static_cast<uint8_t>(extra));
-  b.push_back(static_cast<uint8_t>(extra >> 8));
-  b.push_back(static_cast<uint8_t>(reserved));
-  b.push_back(static_cast<uint8_t>(reserved >> 8));
+  TokenId id;
+  for (int i = 0; i < 16; ++i) id[i] = static_cast<uint8_t>(i + 1);
+  std::vector<uint8_t> b(internal::kInlineHeaderSize);
+  EXPECT_EQ(internal::EncodeInlineHandoff(id, {}, extra, absl::MakeSpan(b)),
+            b.size());
   b.insert(b.end(), token.begin(), token.end());
+  internal::PutLe(b.data() + 24,
+                  claimed_size == UINT32_MAX ? token.size() : claimed_size, 4);
+  internal::PutLe(b.data() + 30, reserved, 2);
   return b;
 }
 
@@ -506,8 +507,7 @@ TEST_F(RawPeerTest, MalformedInlineHandoffsAreRejected) {
 // mode-0, sealed latch memfd; larger ones as ciphertext in the memfd.
 TEST(ChannelTest, SmallTokensGoInlineLargeOnesAsCiphertext) {
   ASSERT_OK_AND_ASSIGN(auto fds, MakeSocketPair());
-  uint8_t hello[12] = {'G', 'X', 'C', 'H', 1, 1, 0, 0, 0, 0, 0, 0};
-  SendRaw(fds.second.get(), hello, {});
+  SendRaw(fds.second.get(), ::gssx::testing::HelloMessageBody(), {});
   ASSERT_OK_AND_ASSIGN(Channel ch, Channel::Open(std::move(fds.first)));
   char drop[64];
   ASSERT_EQ(recv(fds.second.get(), drop, sizeof drop, 0), 12);

@@ -49,6 +49,7 @@
 #include "testing/fd_leak.h"
 #include "testing/status_matchers.h"
 #include "transport/channel.h"
+#include "transport/wire_format.h"
 #include "transport/base/errors.h"
 #include "transport/base/syscalls.h"
 #include "transport/memfd_token.h"
@@ -717,10 +718,12 @@ class ReclaimScenario : public PairScenario {
 
 // ---- opening channels
 
-constexpr uint8_t kHello[12] = {'G', 'X', 'C', 'H', 1, 1, 0, 0, 0, 0, 0, 0};
 
 bool SendHelloRaw(int fd) {
-  return ::send(fd, kHello, sizeof kHello, MSG_NOSIGNAL) == sizeof kHello;
+  uint8_t hello[internal::kHelloSize];
+  const size_t n = internal::EncodeHello(true, absl::MakeSpan(hello));
+  return n == sizeof hello &&
+         ::send(fd, hello, n, MSG_NOSIGNAL) == static_cast<ssize_t>(n);
 }
 
 class OpenScenario : public Scenario {

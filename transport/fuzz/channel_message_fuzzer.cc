@@ -24,6 +24,7 @@
 #include "transport/fuzz/formats.h"
 #include "testing/fuzz/fuzz_util.h"
 #include "transport/channel.h"
+#include "transport/wire_format.h"
 #include "transport/base/errors.h"
 
 namespace gssx::fuzz {
@@ -35,7 +36,6 @@ using transport::ErrorKind;
 using transport::IsError;
 using transport::KindOf;
 
-constexpr uint8_t kHello[12] = {'G', 'X', 'C', 'H', 1, 1, 0, 0, 0, 0, 0, 0};
 constexpr uint8_t kToken[] = {'f', 'u', 'z', 'z', ' ', 't', 'o', 'k', 'e', 'n'};
 
 // Nothing here may block: every message is queued before it is read.
@@ -67,7 +67,10 @@ void FuzzOne(FuzzInput& in) {
   if (phase == kPhaseOpen && !messages.empty()) {
     FUZZ_CHECK(SendRaw(raw.get(), messages[next++], {}) == 0);
   } else {
-    FUZZ_CHECK(SendRaw(raw.get(), kHello, {}) == 0);
+    uint8_t hello[transport::internal::kHelloSize];
+    FUZZ_CHECK(transport::internal::EncodeHello(true, absl::MakeSpan(hello)) ==
+               sizeof hello);
+    FUZZ_CHECK(SendRaw(raw.get(), hello, {}) == 0);
   }
   absl::StatusOr<Channel> ch =
       Channel::Open(std::move(pair->first), NonBlocking());
@@ -86,8 +89,10 @@ void FuzzOne(FuzzInput& in) {
   }
   for (; next < messages.size(); ++next) {
     std::vector<uint8_t>& m = messages[next];
+    // Anything that says ACK gets the real id (at offset 8, after the
+    // preamble: transport/wire_format.h), well-formed or not.
     if ((mode & kPatchIds) && phase == kPhaseAwaitAck && m.size() >= 24 &&
-        m[5] == 3) {
+        m[5] == static_cast<uint8_t>(transport::internal::MessageType::kAck)) {
       std::memcpy(m.data() + 8, handoff.id().data(), handoff.id().size());
     }
     // EAGAIN (socket buffer full) just drops the rest.

@@ -20,6 +20,7 @@
 
 #include "transport/fuzz/formats.h"
 #include "transport/memfd_token.h"
+#include "transport/wire_format.h"
 
 namespace gssx::fuzz {
 namespace {
@@ -192,26 +193,26 @@ void TokenSeeds() {
 }
 
 // ------------------------------------------------------ channel_message
-Bytes Preamble(uint8_t type) {
-  Bytes b = Str("GXCH");
-  b.push_back(1);
-  b.push_back(type);
-  PutLe(b, 0, 2);
+// Message bodies from the channel's own encoders (transport/wire_format.h).
+template <typename Encode>
+Bytes Encoded(size_t room, Encode encode) {
+  Bytes b(room);
+  b.resize(encode(absl::MakeSpan(b)));
   return b;
 }
-Bytes Hello(uint8_t verdict) {
-  Bytes b = Preamble(1);
-  b.push_back(verdict);
-  PutLe(b, 0, 3);
-  return b;
+Bytes Hello(bool accept) {
+  return Encoded(transport::internal::kHelloSize, [&](absl::Span<uint8_t> out) {
+    return transport::internal::EncodeHello(accept, out);
+  });
 }
 Bytes Ack(uint32_t result) {
-  Bytes b = Preamble(3);
-  Append(b, Bytes(16, 0xab));
-  PutLe(b, result, 4);
-  return b;
+  transport::TokenId id;
+  id.fill(0xab);
+  return Encoded(transport::internal::kAckSize, [&](absl::Span<uint8_t> out) {
+    return transport::internal::EncodeAck(id, result, out);
+  });
 }
-// A HANDOFF body (112 bytes, transport/channel.cc) for `e`, or dummy.
+// A HANDOFF body for `e`, or a dummy one.
 Bytes Handoff(const Encrypted* e = nullptr, uint16_t extra = 0) {
   transport::TokenExpectation x;
   x.file_size = 100;
@@ -221,16 +222,11 @@ Bytes Handoff(const Encrypted* e = nullptr, uint16_t extra = 0) {
     x = e->expect;
     key = e->key;
   }
-  Bytes b = Preamble(2);
-  Append(b, x.id);
-  PutLe(b, x.file_size, 8);
-  PutLe(b, extra, 2);
-  b.push_back(static_cast<uint8_t>(x.cipher));
-  PutLe(b, 0, 5);
-  Append(b, x.nonce);
-  Append(b, x.tag);
-  Append(b, key);
-  return b;
+  return Encoded(transport::internal::kHandoffSize,
+                 [&](absl::Span<uint8_t> out) {
+                   return transport::internal::EncodeHandoff(x, extra, key,
+                                                             out);
+                 });
 }
 Bytes Messages(uint8_t mode, const std::vector<Bytes>& messages) {
   Bytes in = {mode};
@@ -244,21 +240,21 @@ Bytes Messages(uint8_t mode, const std::vector<Bytes>& messages) {
 void MessageSeeds() {
   using namespace message_format;  // NOLINT
   const char* dir = "channel_message_fuzzer";
-  Bytes wrong_version = Hello(0);
+  Bytes wrong_version = Hello(true);
   wrong_version[4] = 2;
-  Bytes unknown_type = Preamble(9);
-  Append(unknown_type, Bytes(4, 0));
+  Bytes unknown_type = Hello(true);
+  unknown_type[5] = 9;
   Bytes half_handoff = Handoff();
   half_handoff.resize(40);
-  Write(dir, "open_accept", Messages(kPhaseOpen, {Hello(0), Ack(0)}));
-  Write(dir, "open_refuse", Messages(kPhaseOpen, {Hello(1)}));
+  Write(dir, "open_accept", Messages(kPhaseOpen, {Hello(true), Ack(0)}));
+  Write(dir, "open_refuse", Messages(kPhaseOpen, {Hello(false)}));
   Write(dir, "open_ack_first", Messages(kPhaseOpen, {Ack(0)}));
   Write(dir, "open_handoff_first", Messages(kPhaseOpen, {Handoff()}));
   Write(dir, "open_wrong_version", Messages(kPhaseOpen, {wrong_version}));
   Write(dir, "open_nothing", Messages(kPhaseOpen, {}));
   Write(
       dir, "receive_mixed",
-      Messages(kPhaseReceive, {Ack(0), Hello(0), Handoff(), half_handoff,
+      Messages(kPhaseReceive, {Ack(0), Hello(true), Handoff(), half_handoff,
                                unknown_type, Str("garbage"), Bytes(200, 'G')}));
   Write(dir, "receive_handoff_without_fd",
         Messages(kPhaseReceive, {Handoff()}));
@@ -271,7 +267,39 @@ void MessageSeeds() {
   Write(dir, "await_ack_queue_handoff",
         Messages(kPhaseAwaitAck | kPatchIds, {Handoff(), Ack(0)}));
   Write(dir, "await_ack_hello_closed",
-        Messages(kPhaseAwaitAck | kCloseAfter, {Hello(0)}));
+        Messages(kPhaseAwaitAck | kCloseAfter, {Hello(true)}));
+}
+
+// ---------------------------------------------------------- wire_format
+void WireSeeds() {
+  const char* dir = "wire_format_fuzzer";
+  Write(dir, "hello_accept", Hello(true));
+  Write(dir, "hello_refuse", Hello(false));
+  Write(dir, "ack", Ack(0));
+  Write(dir, "ack_rejected", Ack(14));
+  Write(dir, "handoff", Handoff());
+  transport::TokenId id;
+  id.fill(0x5a);
+  const Bytes token = Str("an inline token");
+  Write(dir, "handoff_inline",
+        Encoded(transport::internal::kMaxInlineSize,
+                [&](absl::Span<uint8_t> out) {
+                  return transport::internal::EncodeInlineHandoff(id, token, 2,
+                                                                  out);
+                }));
+  Write(dir, "handoff_inline_empty",
+        Encoded(transport::internal::kMaxInlineSize,
+                [&](absl::Span<uint8_t> out) {
+                  return transport::internal::EncodeInlineHandoff(id, {}, 0,
+                                                                  out);
+                }));
+  Bytes short_handoff = Handoff();
+  short_handoff.resize(60);
+  Write(dir, "handoff_short", short_handoff);
+  Bytes unknown_type = Hello(true);
+  unknown_type[5] = 9;
+  Write(dir, "unknown_type", unknown_type);
+  Write(dir, "garbage", Str("garbage"));
 }
 
 // -------------------------------------------------------------- receive
@@ -350,6 +378,7 @@ int main(int argc, char** argv) {
   ::mkdir(argv[1], 0755);
   gssx::fuzz::TokenSeeds();
   gssx::fuzz::MessageSeeds();
+  gssx::fuzz::WireSeeds();
   gssx::fuzz::ReceiveSeeds();
   std::printf("seeds written under %s\n", argv[1]);
   return 0;

@@ -34,6 +34,7 @@
 #include "transport/channel.h"
 #include "transport/base/errors.h"
 #include "transport/memfd_token.h"
+#include "transport/wire_format.h"
 
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010
@@ -51,29 +52,16 @@ using transport::ErrorKind;
 using transport::KindOf;
 using transport::UniqueFd;
 
-constexpr uint8_t kHello[12] = {'G', 'X', 'C', 'H', 1, 1, 0, 0, 0, 0, 0, 0};
 constexpr uint8_t kPayload[] = {'r', 'e', 'c', 'e', 'i', 'v', 'e', 'd'};
 constexpr size_t kMaxFdsChoice[4] = {0, 1, 4, transport::kMaxExtraFds};
 constexpr size_t kScmMaxFd = 253;
 
-void PutLe(uint8_t* p, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-// A HANDOFF body as transport/channel.cc lays it out (112 bytes).
+// A HANDOFF body from the channel's own encoder (transport/wire_format.h).
 std::vector<uint8_t> HandoffBody(const transport::SealedToken& t,
                                  uint16_t extra) {
-  std::vector<uint8_t> b(112, 0);
-  std::memcpy(b.data(), "GXCH", 4);
-  b[4] = 1;
-  b[5] = 2;
-  std::memcpy(b.data() + 8, t.expect.id.data(), t.expect.id.size());
-  PutLe(b.data() + 24, t.expect.file_size, 8);
-  PutLe(b.data() + 32, extra, 2);
-  b[34] = static_cast<uint8_t>(t.expect.cipher);
-  std::memcpy(b.data() + 40, t.expect.nonce.data(), t.expect.nonce.size());
-  std::memcpy(b.data() + 64, t.expect.tag.data(), t.expect.tag.size());
-  std::memcpy(b.data() + 80, t.key.data(), t.key.size());
+  std::vector<uint8_t> b(transport::internal::kHandoffSize);
+  b.resize(transport::internal::EncodeHandoff(t.expect, extra, t.key.span(),
+                                              absl::MakeSpan(b)));
   return b;
 }
 
@@ -268,7 +256,10 @@ void FuzzOne(FuzzInput& in) {
       transport::MakeSocketPair();
   FUZZ_CHECK(pair.ok(), pair.status());
   UniqueFd raw = std::move(pair->second);
-  FUZZ_CHECK(SendRaw(raw.get(), kHello, {}) == 0);
+  uint8_t hello[transport::internal::kHelloSize];
+  FUZZ_CHECK(transport::internal::EncodeHello(true, absl::MakeSpan(hello)) ==
+             sizeof hello);
+  FUZZ_CHECK(SendRaw(raw.get(), hello, {}) == 0);
   transport::ChannelOptions options;
   options.open_timeout = absl::ZeroDuration();
   options.send_timeout = absl::ZeroDuration();

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <utility>
 
-#include "transport/base/bytes.h"
 #include "transport/base/fd_passing.h"
+#include "transport/wire_format.h"
 
 namespace gssx::testing {
 
@@ -41,23 +41,15 @@ absl::StatusOr<RawMessage> ReceiveRawMessage(int socket, size_t max_fds) {
 std::vector<uint8_t> HandoffMessageBody(const transport::TokenExpectation& t,
                                         uint16_t extra_fds,
                                         absl::Span<const uint8_t> key) {
-  static constexpr uint8_t kMagic[4] = {'G', 'X', 'C', 'H'};
-  std::vector<uint8_t> body(112);
-  transport::internal::Writer w(absl::MakeSpan(body));
-  w.Bytes(kMagic);
-  w.U8(1);  // version
-  w.U8(2);  // HANDOFF
-  w.U16(0);
-  w.Bytes(t.id);
-  w.U64(t.file_size);
-  w.U16(extra_fds);
-  w.U8(static_cast<uint8_t>(t.cipher));
-  w.U8(0);
-  w.U32(0);
-  w.Bytes(t.nonce);
-  w.Bytes(t.tag);
-  w.Bytes(key);
-  body.resize(w.size());
+  std::vector<uint8_t> body(transport::internal::kHandoffSize);
+  body.resize(transport::internal::EncodeHandoff(t, extra_fds, key,
+                                                 absl::MakeSpan(body)));
+  return body;
+}
+
+std::vector<uint8_t> HelloMessageBody(bool accept) {
+  std::vector<uint8_t> body(transport::internal::kHelloSize);
+  body.resize(transport::internal::EncodeHello(accept, absl::MakeSpan(body)));
   return body;
 }
 

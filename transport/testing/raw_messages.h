@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Playing a broken or hostile channel peer in tests: raw SOCK_SEQPACKET
-// messages with fds, and HANDOFF bodies in channel.cc's wire layout.
+// messages with fds, and HELLO / HANDOFF bodies (transport/wire_format.h).
 //
 //   ASSERT_EQ(SendRawMessage(sock, HandoffMessageBody(t.expect, 0, key),
 //                            {t.fd.get()}), 0);
@@ -32,11 +32,15 @@ struct RawMessage {
 // what it was sent. Returns the errno on failure (0 bytes: ECONNRESET).
 absl::StatusOr<RawMessage> ReceiveRawMessage(int socket, size_t max_fds);
 
-// A HANDOFF message body (transport/channel.cc, version 1, 112 bytes)
-// announcing the token `t`, `extra_fds` extra fds, and `key`.
+// A HANDOFF message body (transport/wire_format.h, 112 bytes) announcing
+// the token `t`, `extra_fds` extra fds, and `key` (empty if `key` is not
+// kTokenKeySize bytes).
 std::vector<uint8_t> HandoffMessageBody(const transport::TokenExpectation& t,
                                         uint16_t extra_fds,
                                         absl::Span<const uint8_t> key);
+
+// A HELLO message body (12 bytes): the peer's verdict on our credentials.
+std::vector<uint8_t> HelloMessageBody(bool accept = true);
 
 }  // namespace gssx::testing
 

@@ -10,20 +10,20 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "gssx/internal/bytes.h"
 #include "gssx/internal/export_format.h"
 #include "gssx/internal/framing.h"
 #include "gssx/internal/identity.h"
 #include "gssx/internal/per_message.h"
 #include "gssx/noise/noise.h"
 #include "gssx/oid.h"
+#include "transport/base/bytes.h"
 
 namespace gssx {
 namespace {
 
 using internal::ContextState;
-using internal::Reader;
-using internal::Writer;
+using transport::internal::Reader;
+using transport::internal::Writer;
 using transport::SecretBuffer;
 
 constexpr char kProtocolName[] = "Noise_IK_25519_ChaChaPoly_SHA256";
@@ -159,7 +159,7 @@ absl::StatusOr<InitPayload> ParseInit(absl::Span<const uint8_t> bytes) {
   absl::Span<const uint8_t> hash;
   if (!r.U8(&version) || version != kPayloadVersion || !r.U32(&p.flags) ||
       !r.I64(&expiry) || !r.U8(&has_bindings) || has_bindings > 1 ||
-      !r.Bytes(kBindingsHashSize, &hash) || !ReadIdentity(r, &p.initiator) ||
+      !r.View(kBindingsHashSize, &hash) || !ReadIdentity(r, &p.initiator) ||
       !ReadIdentity(r, &p.target) || !r.done()) {
     return BadPayload();
   }

@@ -147,7 +147,7 @@ absl::StatusOr<SecretBuffer> Handoff::Reclaim() {
 
 Channel::Channel(UniqueFd socket)
     : socket_(std::move(socket)),
-      ledger_(std::make_shared<transport_internal::AckLedger>()) {}
+      ledger_(std::make_shared<internal::AckLedger>()) {}
 Channel::Channel(Channel&&) noexcept = default;
 Channel& Channel::operator=(Channel&&) noexcept = default;
 Channel::~Channel() = default;

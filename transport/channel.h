@@ -79,7 +79,7 @@ struct ChannelOptions {
   absl::Duration send_timeout = absl::Seconds(30);
 };
 
-namespace transport_internal {
+namespace internal {
 // The handoffs a channel still expects answers for (shared with each
 // Handoff, so that a resolved or destroyed one stops being waited for and
 // late acks for it are dropped instead of piling up). Value: -1 while no
@@ -87,7 +87,7 @@ namespace transport_internal {
 struct AckLedger {
   absl::flat_hash_map<TokenId, int64_t> answers;
 };
-}  // namespace transport_internal
+}  // namespace internal
 
 // The exporter's right to take a sent token back until the peer acks.
 // Holds a duplicate of the token memfd and the one-time key (locked), or
@@ -120,7 +120,7 @@ class Handoff {
  private:
   friend class Channel;
   void Resolve();
-  std::weak_ptr<transport_internal::AckLedger> ledger_;
+  std::weak_ptr<internal::AckLedger> ledger_;
   UniqueFd memfd_;
   SecretBuffer key_;
   TokenExpectation expect_;
@@ -221,7 +221,7 @@ class Channel {
   ChannelOptions options_;
   SecretBuffer scratch_;  // locked: message bodies carry keys or tokens
   std::deque<std::unique_ptr<Message>> pending_handoffs_;
-  std::shared_ptr<transport_internal::AckLedger> ledger_;
+  std::shared_ptr<internal::AckLedger> ledger_;
 };
 
 // A listening AF_UNIX SOCK_SEQPACKET socket. A filesystem path is created

@@ -7,15 +7,17 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "gssx/internal/bytes.h"
 #include "gssx/internal/identity.h"
 #include "gssx/oid.h"
 #include "gssx/status.h"
+#include "transport/base/bytes.h"
 
 namespace gssx::internal {
 namespace {
 
 using transport::SecretBuffer;
+using transport::internal::Reader;
+using transport::internal::Writer;
 
 constexpr size_t kKeySize = 32;
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
@@ -81,7 +83,7 @@ bool ReadName(Reader& r, std::string* out) {
 
 absl::Status ReadKey(Reader& r, SecretBuffer* out) {
   absl::Span<const uint8_t> key;
-  if (!r.Bytes(kKeySize, &key)) return Malformed("truncated key");
+  if (!r.View(kKeySize, &key)) return Malformed("truncated key");
   absl::StatusOr<SecretBuffer> copy = SecretBuffer::CopyOf(key);
   if (!copy.ok()) return ToGssxStatus(copy.status());
   *out = *std::move(copy);
@@ -116,7 +118,7 @@ absl::StatusOr<ContextState> ParseContext(absl::Span<const uint8_t> token) {
   absl::Span<const uint8_t> magic;
   uint16_t version = 0, reserved = 0;
   uint32_t total = 0;
-  if (!r.Bytes(4, &magic) || std::memcmp(magic.data(), kExportMagic, 4) != 0) {
+  if (!r.View(4, &magic) || std::memcmp(magic.data(), kExportMagic, 4) != 0) {
     return Malformed("not a gssx context token (magic)");
   }
   if (!r.U16(&version)) return Malformed("truncated");
@@ -146,11 +148,11 @@ absl::StatusOr<ContextState> ParseContext(absl::Span<const uint8_t> token) {
   }
 
   Reader f(token.first(body));
-  f.Bytes(kFixedHeader, &magic);  // checked above
+  f.View(kFixedHeader, &magic);  // checked above
   ContextState s;
   uint8_t oid_len = 0;
   absl::Span<const uint8_t> oid;
-  if (!f.U8(&oid_len) || oid_len > kMaxOidSize || !f.Bytes(oid_len, &oid)) {
+  if (!f.U8(&oid_len) || oid_len > kMaxOidSize || !f.View(oid_len, &oid)) {
     return Malformed("bad mechanism OID");
   }
   if (Oid(oid) != MechanismOid()) {
@@ -160,7 +162,7 @@ absl::StatusOr<ContextState> ParseContext(absl::Span<const uint8_t> token) {
   absl::Span<const uint8_t> id;
   uint8_t role = 0;
   int64_t expiry = 0;
-  if (!f.Bytes(kContextIdSize, &id) || !f.U8(&role) || !f.U32(&s.flags) ||
+  if (!f.View(kContextIdSize, &id) || !f.U8(&role) || !f.U32(&s.flags) ||
       !f.I64(&expiry)) {
     return Malformed("truncated");
   }

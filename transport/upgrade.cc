@@ -176,11 +176,27 @@ absl::StatusOr<Parsed> Parse(absl::Span<const uint8_t> token) {
   return p;
 }
 
-// The one receive path for upgrade messages: Channel::Receive with the
-// parser (plus `check`, for what only the caller knows) as the validator,
+// An upgrade message as a codec (codec.h): Import parses the token and
+// runs `check` (what only the caller knows) BEFORE the channel consumes it,
 // so a message that does not parse or is not expected is rejected
-// unconsumed. On success `*out` holds the consumed token and its fds;
-// Parse(out->token) is known to succeed.
+// unconsumed; the value is the token itself, copied into locked memory.
+struct MessageCodec {
+  using Value = SecretBuffer;
+  const std::function<absl::Status(const Parsed&)>& check;
+
+  absl::StatusOr<SecretBuffer> Export(SecretBuffer& value) const {
+    return std::move(value);
+  }
+  absl::StatusOr<SecretBuffer> Import(absl::Span<const uint8_t> bytes) const {
+    absl::StatusOr<Parsed> p = Parse(bytes);
+    if (!p.ok()) return p.status();
+    if (absl::Status s = check(*p); !s.ok()) return s;
+    return SecretBuffer::CopyOf(bytes);
+  }
+};
+
+// The one receive path for upgrade messages. On success `*out` holds the
+// consumed token and its fds; Parse(out->token) is known to succeed.
 absl::StatusOr<Parsed> ReceiveMessage(
     Channel& channel, size_t max_fds, absl::Duration timeout,
     const std::function<absl::Status(const Parsed&)>& check,
@@ -188,14 +204,12 @@ absl::StatusOr<Parsed> ReceiveMessage(
   ReceiveOptions options;
   options.max_extra_fds = max_fds;
   options.timeout = timeout;
-  options.validate = [&check](absl::Span<const uint8_t> token) {
-    absl::StatusOr<Parsed> p = Parse(token);
-    if (!p.ok()) return p.status();
-    return check(*p);
-  };
-  absl::StatusOr<ReceivedToken> r = channel.Receive(options);
+  absl::StatusOr<Received<SecretBuffer>> r =
+      channel.Receive(MessageCodec{check}, options);
   if (!r.ok()) return r.status();
-  *out = std::move(*r);
+  out->id = r->id;
+  out->token = std::move(r->value);
+  out->fds = std::move(r->fds);
   return Parse(out->token.span());
 }
 

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "testing/c_check/gss_status_text.h"
 #include "gssx/capi/internal/common.h"
 #include "gssx/clock.h"
 #include "gssx/context.h"
@@ -22,30 +23,8 @@
 
 namespace {
 
-std::string Describe(OM_uint32 status, int type) {
-  std::string out;
-  OM_uint32 minor = 0;
-  OM_uint32 context = 0;
-  do {
-    gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
-    if (gss_display_status(&minor, status, type, GSS_C_NO_OID, &context,
-                           &text) != GSS_S_COMPLETE) {
-      absl::StrAppend(&out, "(undisplayable)");
-      break;
-    }
-    if (!out.empty()) absl::StrAppend(&out, "; ");
-    absl::StrAppend(&out, std::string(static_cast<char*>(text.value),
-                                      text.length));
-    gss_release_buffer(&minor, &text);
-  } while (context != 0);
-  return out;
-}
-
-std::string Major(OM_uint32 major) {
-  char hex[16];
-  std::snprintf(hex, sizeof hex, "0x%08x", major);
-  return absl::StrCat(hex, " (", Describe(major, GSS_C_GSS_CODE), ")");
-}
+using ::gssx::testing::GssStatusText;
+using ::gssx::testing::GssMajorText;
 
 // The two halves of an established context pair, made with the C++ API
 // from the test identities. `clock` may be null.
@@ -79,9 +58,9 @@ void gssx_c_check_major_failed(const char* file, int line, const char* call,
                                OM_uint32 actual, OM_uint32 expected,
                                OM_uint32 minor) {
   ADD_FAILURE_AT(file, line)
-      << call << "\n  returned " << Major(actual) << "\n  expected "
-      << Major(expected) << "\n  minor " << minor << " ("
-      << Describe(minor, GSS_C_MECH_CODE) << ")";
+      << call << "\n  returned " << GssMajorText(actual) << "\n  expected "
+      << GssMajorText(expected) << "\n  minor " << minor << " ("
+      << GssStatusText(minor, GSS_C_MECH_CODE) << ")";
 }
 
 int gssx_c_use_test_identities(void) {

@@ -12,41 +12,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "testing/c_check/gss_status_text.h"
 #include "testing/krb5/test_kdc.h"
 
 namespace {
 
-std::string DescribeMit(OM_uint32 status, int type) {
-  std::string out;
-  OM_uint32 minor = 0;
-  OM_uint32 context = 0;
-  do {
-    gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
-    if (gss_display_status(&minor, status, type, GSS_C_NO_OID, &context,
-                           &text) != GSS_S_COMPLETE) {
-      absl::StrAppend(&out, "(undisplayable)");
-      break;
-    }
-    if (!out.empty()) absl::StrAppend(&out, "; ");
-    absl::StrAppend(&out, std::string(static_cast<char*>(text.value),
-                                      text.length));
-    gss_release_buffer(&minor, &text);
-  } while (context != 0);
-  return out;
-}
-
-std::string Major(OM_uint32 major) {
-  char hex[16];
-  std::snprintf(hex, sizeof hex, "0x%08x", major);
-  return absl::StrCat(hex, " (", DescribeMit(major, GSS_C_GSS_CODE), ")");
-}
+using ::gssx::testing::GssStatusText;
+using ::gssx::testing::GssMajorText;
 
 std::string Minor(OM_uint32 minor) {
   if (minor >= GSSX_HANDOFF_MINOR_BASE && minor < GSSX_HANDOFF_MINOR_BASE + 256) {
     return absl::StrCat("gssx-handoff ", minor - GSSX_HANDOFF_MINOR_BASE, ": ",
                         gssx_handoff_strerror(minor));
   }
-  return absl::StrCat(minor, " (", DescribeMit(minor, GSS_C_MECH_CODE), ")");
+  return absl::StrCat(minor, " (", GssStatusText(minor, GSS_C_MECH_CODE), ")");
 }
 
 gssx::testing::TestRealm* g_realm = nullptr;
@@ -81,8 +60,8 @@ void hc_check_major_failed(const char* file, int line, const char* call,
                            OM_uint32 actual, OM_uint32 expected,
                            OM_uint32 minor) {
   ADD_FAILURE_AT(file, line)
-      << call << "\n  returned " << Major(actual) << "\n  expected "
-      << Major(expected) << "\n  minor " << Minor(minor);
+      << call << "\n  returned " << GssMajorText(actual) << "\n  expected "
+      << GssMajorText(expected) << "\n  minor " << Minor(minor);
 }
 
 const char* hc_service(void) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `gssx keygen` (the //gssx:gssx_tool binary) and gssx::Keygen.
+// `gssx keygen` (the //gssx/tool:gssx_tool binary) and gssx::Keygen.
 #include "gssx/keygen.h"
 
 #include <fcntl.h>
@@ -51,7 +51,7 @@ std::string ToolPath() {
   const char* workspace = std::getenv("TEST_WORKSPACE");
   return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
                       workspace != nullptr ? workspace : "gssx",
-                      "/gssx/gssx_tool");
+                      "/gssx/tool/gssx_tool");
 }
 
 mode_t ModeOf(const std::string& path) {

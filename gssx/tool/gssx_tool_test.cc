@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The `gssx` binary (//gssx:gssx_tool) as a user runs it: --help,
+// The `gssx` binary (//gssx/tool:gssx_tool) as a user runs it: --help,
 // --version, keygen --help, and keygen making missing parent directories.
 #include <fcntl.h>
 #include <gssx/gssx.h>
@@ -33,7 +33,7 @@ std::string ToolPath() {
   const char* workspace = std::getenv("TEST_WORKSPACE");
   return absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
                       workspace != nullptr ? workspace : "gssx",
-                      "/gssx/gssx_tool");
+                      "/gssx/tool/gssx_tool");
 }
 
 mode_t ModeOf(const std::string& path) {

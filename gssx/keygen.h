@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Making identities: what `gssx keygen` does (gssx_main.cc), as a function.
+// Making identities: what `gssx keygen` (gssx/tool/gssx_main.cc) does, as
+// a function.
 //
 //   absl::StatusOr<KeygenResult> r =
 //       Keygen("http@web1", "/etc/web/keytab", "/etc/clients/trust");

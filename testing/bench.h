@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Small pieces the benchmarks share (transport:handoff_benchmark,
+// Small pieces the benchmarks share (gssx:handoff_benchmark,
 // gssx:scale_benchmark, gssx/krb5_bridge:krb5_handoff_benchmark,
 // examples:handoff_load): order statistics of samples, and CPU pinning.
 #ifndef GSSX_TESTING_BENCH_H_

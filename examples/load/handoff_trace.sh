@@ -27,7 +27,7 @@ C=8  # concurrent clients of the /proc pass
 [ $((N % C)) -eq 0 ] || { echo "N must be a multiple of $C" >&2; exit 2; }
 here=$0.runfiles/gssx/examples
 [ -d "$here" ] || here=$(dirname "$0")
-gssx=$here/../gssx/gssx_tool
+gssx=$here/../gssx/tool/gssx_tool
 dir=$(mktemp -d /tmp/handoff-trace-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 "$gssx" keygen --name demo@localhost --keytab "$dir/server.keytab" --trust "$dir/client.trust" >/dev/null 2>&1

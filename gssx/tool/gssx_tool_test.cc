@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The `gssx` binary (//gssx:gssx_tool) as a user runs it: --help,
+// The `gssx` binary (//gssx/tool:gssx_tool) as a user runs it: --help,
 // --version, keygen --help, and keygen making missing parent directories.
 #include <fcntl.h>
 #include <gssx/gssx.h>
@@ -43,7 +43,7 @@ using RunResult = ::gssx::testing::ProgramResult;
 RunResult RunTool(const std::vector<std::string>& args,
                   mode_t umask_value = 022) {
   return ::gssx::testing::RunProgram(
-      ::gssx::testing::RunfilesPath("gssx/gssx_tool"), args,
+      ::gssx::testing::RunfilesPath("gssx/tool/gssx_tool"), args,
       {.in_child = [umask_value] { ::umask(umask_value); }});
 }
 

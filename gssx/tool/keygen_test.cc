@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// `gssx keygen` (the //gssx:gssx_tool binary) and gssx::Keygen.
+// `gssx keygen` (the //gssx/tool:gssx_tool binary) and gssx::Keygen.
 #include "gssx/keygen.h"
 
 #include <fcntl.h>
@@ -60,7 +60,7 @@ using RunResult = ::gssx::testing::ProgramResult;
 // Runs the tool with `args` under `umask_value`.
 RunResult RunTool(const std::vector<std::string>& args, mode_t umask_value = 022) {
   return ::gssx::testing::RunProgram(
-      ::gssx::testing::RunfilesPath("gssx/gssx_tool"), args,
+      ::gssx::testing::RunfilesPath("gssx/tool/gssx_tool"), args,
       {.in_child = [umask_value] { ::umask(umask_value); }});
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // handoff_benchmark: what one exactly-once handoff costs, next to the
-// kernel floor it is built on. Run: bazel run -c opt //transport:handoff_benchmark
+// kernel floor it is built on. Run: bazel run -c opt //gssx:handoff_benchmark
 //
 // Cases (round trip = exporter starts → importer's ack received):
 //   1. one fd over SCM_RIGHTS + 1-byte ack

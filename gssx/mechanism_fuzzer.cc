@@ -26,9 +26,9 @@ namespace {
 
 using gssx::fuzz::FuzzInput;
 
-const gssx::internal::FuzzPeers& Peers() {
-  static const gssx::internal::FuzzPeers* peers =
-      new gssx::internal::FuzzPeers(gssx::internal::MakeFuzzPeers());
+const gssx::testing::FuzzPeers& Peers() {
+  static const gssx::testing::FuzzPeers* peers =
+      new gssx::testing::FuzzPeers(gssx::testing::MakeFuzzPeers());
   return *peers;
 }
 
@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 1: {
       absl::StatusOr<gssx::HandshakeStep> init =
-          gssx::Context::Initiate(*Peers().client, gssx::internal::FuzzInitOptions());
+          gssx::Context::Initiate(*Peers().client, gssx::testing::FuzzInitOptions());
       FUZZ_CHECK(init.ok(), "initiate", init.status());
       CheckFailure(init->context.Continue(in.Rest()).status());
       break;

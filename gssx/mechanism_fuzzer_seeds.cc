@@ -40,8 +40,8 @@ std::vector<uint8_t> Cat(uint8_t which, std::vector<absl::Span<const uint8_t>> w
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   const std::string dir = argv[1];
-  gssx::internal::FuzzPeers peers = gssx::internal::MakeFuzzPeers();
-  auto init = gssx::Context::Initiate(*peers.client, gssx::internal::FuzzInitOptions());
+  gssx::testing::FuzzPeers peers = gssx::testing::MakeFuzzPeers();
+  auto init = gssx::Context::Initiate(*peers.client, gssx::testing::FuzzInitOptions());
   if (!init.ok()) return 1;
   auto acc = gssx::Context::Accept(*peers.server, init->output_token);
   if (!acc.ok()) return 1;

@@ -46,7 +46,7 @@ bool StatsFromLine(const std::string& line, ServerStats* s) {
   return found == 9;
 }
 
-namespace pool_internal {
+namespace internal {
 
 using transport::Channel;
 using transport::UniqueFd;
@@ -155,5 +155,5 @@ void Retire(WorkerProcess& w, const std::string& why, ServerStats* stats) {
   w.unanswered = false;
 }
 
-}  // namespace pool_internal
+}  // namespace internal
 }  // namespace gssx::examples

@@ -158,7 +158,7 @@ struct PoolOptions {
   absl::Duration rebalance_after = absl::Milliseconds(20);
 };
 
-namespace pool_internal {
+namespace internal {
 
 // The process side of a pool, independent of what is handed off.
 struct WorkerProcess {
@@ -200,7 +200,7 @@ bool HasDied(const WorkerProcess& w);
 // SIGKILLs (if needed) and reaps the worker; the slot becomes empty.
 void Retire(WorkerProcess& w, const std::string& why, ServerStats* stats);
 
-}  // namespace pool_internal
+}  // namespace internal
 
 template <typename H>
 class WorkerPool {
@@ -321,7 +321,7 @@ class WorkerPool {
   void HandleSignal(int sig) {
     if (sig == SIGCHLD) {
       for (size_t i = 0; i < workers_.size(); ++i) {
-        if (workers_[i].pid > 0 && pool_internal::HasDied(workers_[i])) {
+        if (workers_[i].pid > 0 && internal::HasDied(workers_[i])) {
           RetireWorker(i, "exited");
         }
       }
@@ -342,7 +342,7 @@ class WorkerPool {
       size_t i = NextIdle();
       if (i == kNone && !drill_) i = NextToQueueBehind();
       if (i == kNone) break;
-      pool_internal::WorkerProcess& w = workers_[i];
+      internal::WorkerProcess& w = workers_[i];
       const bool drill = drill_;
       pid_t victim = -1;
       if (drill) {
@@ -381,7 +381,7 @@ class WorkerPool {
         ++stats_.failures;
         Log("master", absl::StrCat("handoff lost a connection: ",
                                    transport::StatusText(s)));
-        if (pool_internal::HasDied(w)) RetireWorker(i, "is gone");
+        if (internal::HasDied(w)) RetireWorker(i, "is gone");
         continue;
       }
       if (kind == transport::ErrorKind::kNone) {
@@ -471,12 +471,12 @@ class WorkerPool {
     }
     stats_.failures += static_cast<int64_t>(queue_.size());
     queue_.clear();
-    pool_internal::FinishLatencies(&latencies_, &stats_);
+    internal::FinishLatencies(&latencies_, &stats_);
   }
 
  private:
-  absl::Status Spawn(pool_internal::WorkerProcess& slot) {
-    absl::StatusOr<pool_internal::WorkerProcess> w = pool_internal::Fork(
+  absl::Status Spawn(internal::WorkerProcess& slot) {
+    absl::StatusOr<internal::WorkerProcess> w = internal::Fork(
         [this] {
           if (options_.in_child) options_.in_child();
           workers_.clear();  // the other workers' ends are the master's
@@ -531,7 +531,7 @@ class WorkerPool {
   // last answer in (read now if it is there: one recvmsg).
   size_t NextToQueueBehind() {
     for (size_t i = 0; i < workers_.size(); ++i) {
-      pool_internal::WorkerProcess& w = workers_[i];
+      internal::WorkerProcess& w = workers_[i];
       if (w.pid <= 0 || w.stopping || w.unanswered || w.assigned != 1) continue;
       if (inflight_[i].delivery && !inflight_[i].queued) Collect(i);
       if (w.pid > 0 && w.assigned == 1 && !inflight_[i].delivery) return i;
@@ -541,7 +541,7 @@ class WorkerPool {
 
   // What a worker said on its control socket.
   void Heard(size_t i, absl::string_view what) {
-    pool_internal::WorkerProcess& w = workers_[i];
+    internal::WorkerProcess& w = workers_[i];
     InFlight& f = inflight_[i];
     w.unanswered = false;
     for (char c : what) {
@@ -587,7 +587,7 @@ class WorkerPool {
   // The outcome of inflight_[i], by the failure policy above.
   void Resolve(size_t i, const absl::StatusOr<transport::Delivery>& d,
                bool retire = true) {
-    pool_internal::WorkerProcess& w = workers_[i];
+    internal::WorkerProcess& w = workers_[i];
     InFlight& f = inflight_[i];
     std::unique_ptr<Queued> item = std::move(f.item);
     f.delivery.reset();
@@ -635,7 +635,7 @@ class WorkerPool {
   // Kills (if needed) and reaps worker i; its handoff in flight, if any,
   // is taken back (or counted delivered if it imported it).
   void RetireWorker(size_t i, const std::string& why) {
-    pool_internal::Retire(workers_[i], why, &stats_);
+    internal::Retire(workers_[i], why, &stats_);
     workers_[i].assigned = 0;
     workers_[i].stopping = false;
     if (inflight_[i].delivery) Collect(i);
@@ -688,7 +688,7 @@ class WorkerPool {
   // a handoff already reclaimed (a worker that was slow, then refused it),
   // not a hand-back; a hand-back's message is whole once poll shows it.
   void ReceiveHandBack(size_t i) {
-    pool_internal::WorkerProcess& w = workers_[i];
+    internal::WorkerProcess& w = workers_[i];
     absl::StatusOr<Job> job = H::Receive(*w.channel, absl::ZeroDuration());
     if (job.ok()) {
       ++stats_.handbacks;
@@ -725,19 +725,19 @@ class WorkerPool {
   // In the worker: "ready", receive one client, serve it; hand it back
   // when asked to stop mid-connection. Exit code.
   int WorkerMain(transport::Channel channel, transport::UniqueFd control) {
-    const int stop = pool_internal::WorkerSignals();
+    const int stop = internal::WorkerSignals();
     if (stop < 0) return 1;
-    if (!pool_internal::SayReady(control.get())) return 0;  // master gone
+    if (!internal::SayReady(control.get())) return 0;  // master gone
     bool ready_owed = false;  // a client ended; its 'R' not said yet
     for (;;) {
-      if (!pool_internal::AwaitHandoff(channel, stop, control.get(), &ready_owed)) {
+      if (!internal::AwaitHandoff(channel, stop, control.get(), &ready_owed)) {
         return 0;
       }
       absl::StatusOr<Job> job = H::Receive(channel, absl::InfiniteDuration());
       // After importing a handoff that was queued: the master, woken by
       // this, finds its ack too.
       if (ready_owed) {
-        if (!pool_internal::SayReady(control.get())) return 0;
+        if (!internal::SayReady(control.get())) return 0;
         ready_owed = false;
       }
       if (!job.ok()) {
@@ -748,14 +748,14 @@ class WorkerPool {
         }
         // One handoff refused (the master reclaims it); ready for the next.
         Log("worker", absl::StrCat("handoff refused: ", transport::StatusText(job.status())));
-        if (!pool_internal::SayReady(control.get(), 'X')) return 0;
+        if (!internal::SayReady(control.get(), 'X')) return 0;
         continue;
       }
       if (options_.verbose) Log("worker", "imported a context and its client socket");
       if (!serve_(job->ctx, job->fd.get(), stop)) {
         // 'B' first: the master then reads this channel (it leaves out a
         // channel whose ack it has not collected yet).
-        (void)pool_internal::SayReady(control.get(), 'B');
+        (void)internal::SayReady(control.get(), 'B');
         absl::Status back =
             H::Send(channel, job->ctx, job->fd.get(), transport::DeliverOptions());
         Log("worker", back.ok() ? "stopping: handed the connection back"
@@ -769,7 +769,7 @@ class WorkerPool {
 
   PoolOptions options_;
   ServeFn serve_;
-  std::vector<pool_internal::WorkerProcess> workers_;
+  std::vector<internal::WorkerProcess> workers_;
   std::vector<InFlight> inflight_;  // one per worker slot
   std::deque<Queued> queue_;
   ServerStats stats_;

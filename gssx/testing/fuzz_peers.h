@@ -11,7 +11,7 @@
 #include "gssx/credentials.h"
 #include "gssx/noise/noise.h"
 
-namespace gssx::internal {
+namespace gssx::testing {
 
 struct FuzzPeers {
   std::unique_ptr<Credentials> client;
@@ -48,6 +48,6 @@ inline InitOptions FuzzInitOptions() {
   return o;
 }
 
-}  // namespace gssx::internal
+}  // namespace gssx::testing
 
 #endif  // GSSX_TESTING_FUZZ_PEERS_H_

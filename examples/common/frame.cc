@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
+#include "transport/base/deadline.h"
 
 namespace gssx::examples {
 namespace {
@@ -30,11 +31,7 @@ absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline,
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return absl::ErrnoToStatus(errno, "recv");
     }
-    int timeout_ms = -1;
-    if (deadline != absl::InfiniteFuture()) {
-      int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-      timeout_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, 1 << 30));
-    }
+    const int timeout_ms = transport::PollTimeoutMs(deadline);
     struct pollfd p = {fd, POLLIN, 0};
     int r = ::poll(&p, 1, timeout_ms);
     if (r < 0 && errno == EINTR) continue;

@@ -29,6 +29,7 @@
 #include "transport/channel.h"
 #include "transport/peer.h"
 #include "transport/base/unique_fd.h"
+#include "transport/base/deadline.h"
 
 namespace gssx::examples {
 namespace {
@@ -76,7 +77,7 @@ class Server {
       std::vector<struct pollfd> fds = {{listener_.get(), POLLIN, 0},
                                         {signals_, POLLIN, 0}};
       handshakes_.AppendPollFds(&fds);
-      const int timeout = PendingHandshakes::PollTimeoutMs(
+      const int timeout = transport::PollTimeoutMs(
           handshakes_.NextDeadline(), absl::Now());
       if (::poll(fds.data(), fds.size(), timeout) < 0) {
         if (errno == EINTR) continue;
@@ -235,8 +236,7 @@ class Server {
     Reap();
     while (!sessions_.empty() && absl::Now() < deadline) {
       struct pollfd p = {signals_, POLLIN, 0};
-      int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-      if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, ms))) < 0 &&
+      if (::poll(&p, 1, transport::PollTimeoutMs(deadline)) < 0 &&
           errno != EINTR) {
         break;
       }

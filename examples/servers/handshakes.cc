@@ -44,14 +44,6 @@ absl::Time PendingHandshakes::NextDeadline() const {
   return next;
 }
 
-int PendingHandshakes::PollTimeoutMs(absl::Time deadline, absl::Time now) {
-  if (deadline == absl::InfiniteFuture()) return -1;
-  if (deadline <= now) return 0;
-  const int64_t ms = absl::ToInt64Milliseconds(
-      absl::Ceil(deadline - now, absl::Milliseconds(1)));
-  return static_cast<int>(std::min<int64_t>(ms, 1 << 30));
-}
-
 // Reads what is there without blocking: the 4-byte length, then the frame.
 PendingHandshakes::ReadResult PendingHandshakes::Read(Pending& p,
                                                       std::string* why) {

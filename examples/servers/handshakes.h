@@ -27,7 +27,7 @@
 //   hs.Add(std::move(accepted_fd), absl::Now());
 //   std::vector<pollfd> fds = ...;  size_t first = fds.size();
 //   hs.AppendPollFds(&fds);
-//   poll(fds.data(), fds.size(), PollTimeoutMs(hs.NextDeadline()));
+//   poll(fds.data(), fds.size(), transport::PollTimeoutMs(hs.NextDeadline()));
 //   HandshakeProgress p = hs.Advance(span(fds).subspan(first), absl::Now());
 //   for (AuthenticatedClient& c : p.authenticated) ...;
 //   for (std::string& why : p.failures) log(why);
@@ -110,10 +110,6 @@ class PendingHandshakes {
     pending_.clear();
     evicted_.clear();
   }
-
-  // Milliseconds from `now` to `deadline` for poll(): -1 for
-  // InfiniteFuture, 0 if past, rounded up otherwise.
-  static int PollTimeoutMs(absl::Time deadline, absl::Time now);
 
  private:
   struct Pending {

@@ -28,6 +28,7 @@
 #include "transport/channel.h"
 #include "transport/base/errors.h"
 #include "transport/base/unique_fd.h"
+#include "transport/base/deadline.h"
 
 namespace gssx::examples {
 namespace {
@@ -141,7 +142,7 @@ class Master {
       const size_t first_handshake = fds.size();
       handshakes_.AppendPollFds(&fds);
       const int timeout = pool_.PollTimeoutMs(
-          PendingHandshakes::PollTimeoutMs(handshakes_.NextDeadline(), absl::Now()));
+          transport::PollTimeoutMs(handshakes_.NextDeadline(), absl::Now()));
       if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
         Log("master", absl::StrCat("poll: ", std::strerror(errno)));
         return 1;

@@ -24,6 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "transport/base/deadline.h"
 
 namespace gssx::examples::testing {
 namespace {
@@ -38,17 +39,12 @@ absl::Status MakePipe(UniqueFd* r, UniqueFd* w) {
   return absl::OkStatus();
 }
 
-int PollMs(absl::Time deadline) {
-  int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
-  return static_cast<int>(std::clamp<int64_t>(ms, 0, 1 << 30));
-}
-
 // Reads one line (without the newline) from `fd`, waiting until `deadline`.
 absl::StatusOr<std::string> ReadLine(int fd, absl::Time deadline) {
   std::string line;
   for (;;) {
     struct pollfd p = {fd, POLLIN, 0};
-    int n = ::poll(&p, 1, PollMs(deadline));
+    int n = ::poll(&p, 1, transport::PollTimeoutMs(deadline));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return absl::ErrnoToStatus(errno, "poll");
     if (n == 0) return absl::DeadlineExceededError("no line in time");

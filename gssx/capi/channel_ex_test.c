@@ -220,7 +220,7 @@ void ex_channel_fd_polls_for_a_context(void) {
   int sv[2], child;
   REQUIRE(establish(&init, &acc));
   REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
-  child = gssx_c_start_child(polling_importer, &sv[1]);
+  child = c_check_start_child(polling_importer, &sv[1]);
   close(sv[1]);
   REQUIRE(child >= 0);
   REQUIRE_GSS(gssx_channel_open_ex(&minor, sv[0], NULL, &chan),
@@ -228,7 +228,7 @@ void ex_channel_fd_polls_for_a_context(void) {
   CHECK_GSS(gssx_export_sec_context_to_ex(&minor, &acc, chan, NULL, 0, 10000),
             GSS_S_COMPLETE);
   CHECK(acc == GSS_C_NO_CONTEXT);
-  CHECK_EQ_U64(gssx_c_wait_child(child, 30), 0);
+  CHECK_EQ_U64(c_check_wait_child(child, 30), 0);
   gssx_channel_close(&minor, &chan);
   gss_delete_sec_context(&minor, &init, GSS_C_NO_BUFFER);
 }

@@ -175,9 +175,9 @@ static int refusing_importer(void *arg) {
   OM_uint32 major;
   close_inherited(a);
   if (gssx_channel_open(&minor, a->socket, &ch) != GSS_S_COMPLETE) return 10;
-  before = gssx_c_count_open_fds();
+  before = c_check_count_open_fds();
   major = gssx_import_sec_context_from(&minor, ch, &ctx, fds, &n);
-  after = gssx_c_count_open_fds();
+  after = c_check_count_open_fds();
   gssx_channel_close(&minor, &ch);
   if (major != GSS_S_FAILURE) return 11;
   /* Nothing received: *fd_count 0, the slots -1. */
@@ -212,7 +212,7 @@ void channel_handoff_moves_context_and_fd(void) {
   args.close_fds[1] = pipe_fds[0];
   args.close_fds[2] = pipe_fds[1];
   args.capacity = 4;
-  child = gssx_c_start_child(importer, &args);
+  child = c_check_start_child(importer, &args);
   close(sv[1]);
   REQUIRE(child >= 0);
   REQUIRE_GSS(gssx_channel_open(&minor, sv[0], &ch), GSS_S_COMPLETE);
@@ -240,7 +240,7 @@ void channel_handoff_moves_context_and_fd(void) {
   CHECK(init == GSS_C_NO_CONTEXT);
   close(pipe_fds[1]); /* the child has its own copy */
   CHECK(check_proof(acc, pipe_fds[0]));
-  CHECK_EQ_U64(gssx_c_wait_child(child, 30), 0);
+  CHECK_EQ_U64(c_check_wait_child(child, 30), 0);
   /* The exporter's stale copy of the handle. */
   {
     gss_buffer_desc in = GSSX_C_BUF("m"), out = GSS_C_EMPTY_BUFFER;
@@ -269,7 +269,7 @@ void too_many_fds_are_refused_and_the_context_stays(void) {
   args.close_fds[1] = pipe_fds[0];
   args.close_fds[2] = pipe_fds[1];
   args.capacity = 1;
-  child = gssx_c_start_child(refusing_importer, &args);
+  child = c_check_start_child(refusing_importer, &args);
   close(sv[1]);
   REQUIRE(child >= 0);
   REQUIRE_GSS(gssx_channel_open(&minor, sv[0], &ch), GSS_S_COMPLETE);
@@ -279,7 +279,7 @@ void too_many_fds_are_refused_and_the_context_stays(void) {
   CHECK(init == before); /* reclaimed, same handle */
   CHECK(round_trip(init, acc, "still mine"));
   CHECK(round_trip(acc, init, "and usable"));
-  CHECK_EQ_U64(gssx_c_wait_child(child, 30), 0);
+  CHECK_EQ_U64(c_check_wait_child(child, 30), 0);
   gssx_channel_close(&minor, &ch);
   close(pipe_fds[0]);
   close(pipe_fds[1]);
@@ -299,11 +299,11 @@ void peer_that_closes_gives_the_context_back(void) {
   args.close_fds[0] = sv[0];
   args.close_fds[1] = args.close_fds[2] = -1;
   args.capacity = 0;
-  child = gssx_c_start_child(quitter, &args);
+  child = c_check_start_child(quitter, &args);
   close(sv[1]);
   REQUIRE(child >= 0);
   REQUIRE_GSS(gssx_channel_open(&minor, sv[0], &ch), GSS_S_COMPLETE);
-  CHECK_EQ_U64(gssx_c_wait_child(child, 30), 0); /* the peer is gone */
+  CHECK_EQ_U64(c_check_wait_child(child, 30), 0); /* the peer is gone */
   before = acc;
   CHECK_GSS(gssx_export_sec_context_to(&minor, &acc, ch, NULL, 0),
             GSS_S_FAILURE);
@@ -374,11 +374,11 @@ void raw_fd_across_fork_imports_exactly_once(void) {
   args.token_fd = fd; /* inherited by the child */
   args.proof_fd = pipe_fds[1];
   args.close_fd = pipe_fds[0];
-  child = gssx_c_start_child(fd_importer, &args);
+  child = c_check_start_child(fd_importer, &args);
   REQUIRE(child >= 0);
   close(pipe_fds[1]);
   CHECK(check_proof(acc, pipe_fds[0]));
-  CHECK_EQ_U64(gssx_c_wait_child(child, 30), 0);
+  CHECK_EQ_U64(c_check_wait_child(child, 30), 0);
   /* The same memfd in this process: the kernel latch says it is taken. */
   CHECK_GSS(gssx_import_sec_context_fd(&minor, fd, &late), GSS_S_NO_CONTEXT);
   CHECK(minor_mentions(minor, "already imported"));
@@ -428,12 +428,12 @@ void four_children_race_one_fd_exactly_one_imports(void) {
     args.token_fd = fd;
     args.start_fd = start[0];
     for (i = 0; i < kRacers; ++i) {
-      children[i] = gssx_c_start_child(racer, &args);
+      children[i] = c_check_start_child(racer, &args);
       REQUIRE(children[i] >= 0);
     }
     REQUIRE(write(start[1], "gggg", kRacers) == kRacers);
     for (i = 0; i < kRacers; ++i) {
-      int code = gssx_c_wait_child(children[i], 30);
+      int code = c_check_wait_child(children[i], 30);
       if (code == 0) {
         ++won;
         ++wins;

@@ -30,11 +30,11 @@ static void check_oid_string(const char *file, int line, gss_OID oid,
     char msg[256];
     snprintf(msg, sizeof msg, "oid string is \"%.*s\", expected \"%s\"",
              (int)text.length, (const char *)text.value, expected);
-    gssx_c_check_failed(file, line, msg);
+    c_check_failed(file, line, msg);
   }
   /* NUL-terminated, the NUL not counted. */
   if (((const char *)text.value)[text.length] != '\0') {
-    gssx_c_check_failed(file, line, "oid string not NUL-terminated");
+    c_check_failed(file, line, "oid string not NUL-terminated");
   }
   gss_release_buffer(&minor, &text);
 }
@@ -110,7 +110,7 @@ void str_to_oid_rejects_malformed_strings(void) {
       char msg[160];
       snprintf(msg, sizeof msg, "gss_str_to_oid(\"%s\") = 0x%08x", bad[i],
                (unsigned)major);
-      gssx_c_check_failed(__FILE__, __LINE__, msg);
+      c_check_failed(__FILE__, __LINE__, msg);
     }
     CHECK(oid == GSS_C_NO_OID);
   }

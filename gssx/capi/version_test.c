@@ -18,7 +18,7 @@ void version_macros_spell_the_version_string(void) {
     char msg[160];
     snprintf(msg, sizeof msg, "MAJOR.MINOR.PATCH is %s, the string is %s",
              spelled, GSSX_VERSION_STRING);
-    gssx_c_check_failed(__FILE__, __LINE__, msg);
+    c_check_failed(__FILE__, __LINE__, msg);
   }
   /* The numbers are plain integers, usable in #if comparisons. */
 #if !(GSSX_VERSION_MAJOR >= 0 && GSSX_VERSION_MINOR >= 0 && \
@@ -34,7 +34,7 @@ void runtime_version_is_the_header_version(void) {
     char msg[160];
     snprintf(msg, sizeof msg, "gssx_version() is \"%s\", the header says %s",
              v, GSSX_VERSION_STRING);
-    gssx_c_check_failed(__FILE__, __LINE__, msg);
+    c_check_failed(__FILE__, __LINE__, msg);
   }
   /* A static string: the same pointer every time. */
   CHECK(gssx_version() == v);

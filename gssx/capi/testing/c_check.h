@@ -9,11 +9,11 @@
  *     }
  *
  * Each test is a `void name(void)` function listed in its *_tests.inc; the
- * C++ driver (c_check_gtest.h) runs each as one gtest case. CHECK* record a
- * failure (with file and line, in the gtest report) and go on; REQUIRE*
- * record it and return from the test function. The *_GSS checks expect a
- * variable `minor` (OM_uint32) in scope and print both statuses with
- * gss_display_status.
+ * C++ driver (c_check_gtest.h) runs each as one gtest case. CHECK, REQUIRE,
+ * CHECK_EQ_U64, forked children and fd counts are the generic C harness
+ * (testing/c_check/c_check.h); this file adds the *_GSS checks, which
+ * expect a variable `minor` (OM_uint32) in scope and print both statuses
+ * with gss_display_status, and the C ABI's test identities.
  */
 #ifndef GSSX_CAPI_TESTING_C_CHECK_H_
 #define GSSX_CAPI_TESTING_C_CHECK_H_
@@ -22,30 +22,17 @@
 #include <gssx/gssx.h>
 #include <stddef.h>
 
+#include "testing/c_check/c_check.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Records a failed check in the running gtest case. */
-void gssx_c_check_failed(const char *file, int line, const char *message);
-/* The same for a status mismatch: message names both majors (and minor). */
+/* A status mismatch in the running gtest case: the message names both
+   majors (and the minor). */
 void gssx_c_check_major_failed(const char *file, int line, const char *call,
                                OM_uint32 actual, OM_uint32 expected,
                                OM_uint32 minor);
-void gssx_c_check_u64_failed(const char *file, int line, const char *expr,
-                             unsigned long long actual,
-                             unsigned long long expected);
-
-/* Runs body(arg) in a forked child that _exits with its result; waits at
-   most timeout_seconds (then kills it). Returns the exit code, 128+signal
-   if killed, or -1 if the child could not be started or waited for. */
-int gssx_c_run_child(int (*body)(void *), void *arg, int timeout_seconds);
-/* The same in two steps, for a parent that works while the child runs:
-   start returns a child id (>= 0) or -1; wait returns as gssx_c_run_child
-   and may be called once per id. A child never waited for dies of SIGALRM
-   60 seconds after it started. */
-int gssx_c_start_child(int (*body)(void *), void *arg);
-int gssx_c_wait_child(int child_id, int timeout_seconds);
 
 /* Makes (once per process) a keytab and trust file in $TEST_TMPDIR with
    the identities GSSX_C_CLIENT (first: the default initiator) and
@@ -62,33 +49,9 @@ int gssx_c_use_test_identities(void);
 gss_ctx_id_t gssx_c_make_expired_context(void);
 gss_ctx_id_t gssx_c_make_untransferable_context(void);
 
-/* The number of open fds of this process (for leak checks in children). */
-int gssx_c_count_open_fds(void);
-
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
-
-#define CHECK(cond)                                        \
-  do {                                                     \
-    if (!(cond)) gssx_c_check_failed(__FILE__, __LINE__, #cond); \
-  } while (0)
-
-#define REQUIRE(cond)                                      \
-  do {                                                     \
-    if (!(cond)) {                                         \
-      gssx_c_check_failed(__FILE__, __LINE__, #cond);      \
-      return;                                              \
-    }                                                      \
-  } while (0)
-
-#define CHECK_EQ_U64(expr, expected)                                      \
-  do {                                                                    \
-    unsigned long long gssx_a_ = (unsigned long long)(expr);              \
-    unsigned long long gssx_e_ = (unsigned long long)(expected);          \
-    if (gssx_a_ != gssx_e_)                                               \
-      gssx_c_check_u64_failed(__FILE__, __LINE__, #expr, gssx_a_, gssx_e_); \
-  } while (0)
 
 #define CHECK_GSS(call, expected)                                          \
   do {                                                                     \

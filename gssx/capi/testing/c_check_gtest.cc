@@ -18,8 +18,6 @@
 #include "gssx/credentials.h"
 #include "gssx/keygen.h"
 #include "gssx/name.h"
-#include "testing/child.h"
-#include "testing/fd_leak.h"
 
 namespace {
 
@@ -82,10 +80,6 @@ gss_ctx_id_t MakeInitiatorContext(const gssx::Clock* clock,
 
 extern "C" {
 
-void gssx_c_check_failed(const char* file, int line, const char* message) {
-  ADD_FAILURE_AT(file, line) << "check failed: " << message;
-}
-
 void gssx_c_check_major_failed(const char* file, int line, const char* call,
                                OM_uint32 actual, OM_uint32 expected,
                                OM_uint32 minor) {
@@ -93,52 +87,6 @@ void gssx_c_check_major_failed(const char* file, int line, const char* call,
       << call << "\n  returned " << Major(actual) << "\n  expected "
       << Major(expected) << "\n  minor " << minor << " ("
       << Describe(minor, GSS_C_MECH_CODE) << ")";
-}
-
-void gssx_c_check_u64_failed(const char* file, int line, const char* expr,
-                             unsigned long long actual,
-                             unsigned long long expected) {
-  ADD_FAILURE_AT(file, line)
-      << expr << " is " << actual << ", expected " << expected;
-}
-
-int gssx_c_run_child(int (*body)(void*), void* arg, int timeout_seconds) {
-  absl::StatusOr<gssx::testing::ForkedChild> child =
-      gssx::testing::ForkedChild::Start([body, arg] { return body(arg); });
-  if (!child.ok()) return -1;
-  absl::StatusOr<int> code = child->Wait(absl::Seconds(timeout_seconds));
-  return code.ok() ? *code : -1;
-}
-
-namespace {
-std::vector<std::unique_ptr<gssx::testing::ForkedChild>>& Children() {
-  static auto* const children =
-      new std::vector<std::unique_ptr<gssx::testing::ForkedChild>>;
-  return *children;
-}
-}  // namespace
-
-int gssx_c_start_child(int (*body)(void*), void* arg) {
-  absl::StatusOr<gssx::testing::ForkedChild> child =
-      gssx::testing::ForkedChild::Start([body, arg] {
-        ::alarm(60);  // never outlives a forgotten wait by long
-        return body(arg);
-      });
-  if (!child.ok()) return -1;
-  Children().push_back(
-      std::make_unique<gssx::testing::ForkedChild>(*std::move(child)));
-  return static_cast<int>(Children().size() - 1);
-}
-
-int gssx_c_wait_child(int child_id, int timeout_seconds) {
-  if (child_id < 0 || static_cast<size_t>(child_id) >= Children().size() ||
-      Children()[child_id] == nullptr) {
-    return -1;
-  }
-  std::unique_ptr<gssx::testing::ForkedChild> child =
-      std::move(Children()[child_id]);
-  absl::StatusOr<int> code = child->Wait(absl::Seconds(timeout_seconds));
-  return code.ok() ? *code : -1;
 }
 
 int gssx_c_use_test_identities(void) {
@@ -173,7 +121,5 @@ gss_ctx_id_t gssx_c_make_untransferable_context(void) {
   return MakeInitiatorContext(nullptr, absl::ZeroDuration(),
                               /*transferable=*/false);
 }
-
-int gssx_c_count_open_fds(void) { return gssx::testing::CountOpenFds(); }
 
 }  // extern "C"

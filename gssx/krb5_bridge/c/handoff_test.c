@@ -354,7 +354,7 @@ static int start_worker(enum worker_action action, gssx_chan_t *chan) {
   w.chan_fd = sv[1];
   w.other_fd = sv[0];
   w.action = action;
-  id = hc_start_child(worker_main, &w);
+  id = c_check_start_child(worker_main, &w);
   close(sv[1]);
   if (id < 0) {
     close(sv[0]);
@@ -438,7 +438,7 @@ static void hand_off_to_a_process(gss_OID mech) {
   CHECK(send_wrapped(cs[0], init, "ping"));
   CHECK(recv_wrapped(cs[0], init, reply, sizeof reply));
   CHECK(strcmp(reply, "pong:ping") == 0);
-  CHECK_EQ_U64(hc_wait_child(id, 30), 0);
+  CHECK_EQ_U64(c_check_wait_child(id, 30), 0);
   close(cs[0]);
   close_chan(&chan);
   delete_ctx(&init);
@@ -479,10 +479,10 @@ void raw_fd_imports_exactly_once_across_processes(void) {
   memset(&w, 0, sizeof w);
   w.token_fd = fd;
   w.action = WORKER_IMPORT_FD;
-  first = hc_start_child(worker_main, &w);
-  CHECK_EQ_U64(hc_wait_child(first, 30), 0);
-  second = hc_start_child(worker_main, &w);
-  CHECK_EQ_U64(hc_wait_child(second, 30), 10); /* already imported */
+  first = c_check_start_child(worker_main, &w);
+  CHECK_EQ_U64(c_check_wait_child(first, 30), 0);
+  second = c_check_start_child(worker_main, &w);
+  CHECK_EQ_U64(c_check_wait_child(second, 30), 10); /* already imported */
   CHECK_GSS(gssx_handoff_import_fd(&minor, fd, GSSX_HANDOFF_REQUIRED_FLAGS,
                                    &mine),
             GSS_S_NO_CONTEXT);
@@ -761,7 +761,7 @@ void send_to_a_worker_that_died_gives_the_context_back(void) {
   CHECK_GSS(gssx_handoff_send(&minor, chan, &acc, NULL, 0, 10000),
             GSS_S_FAILURE);
   CHECK_EQ_U64(minor, GSSX_HANDOFF_E_PEER_CLOSED);
-  CHECK_EQ_U64(hc_wait_child(id, 30), 0);
+  CHECK_EQ_U64(c_check_wait_child(id, 30), 0);
   REQUIRE(acc != GSS_C_NO_CONTEXT);
   CHECK(round_trip(init, acc, "back from the dead"));
   /* And to a channel whose peer is gone, the send fails at once. */
@@ -788,7 +788,7 @@ void worker_killed_mid_handoff_gives_the_context_back(void) {
                                  &pending),
               GSS_S_COMPLETE);
   CHECK_GSS(gssx_handoff_finish(&minor, &pending, &acc), GSS_S_CONTINUE_NEEDED);
-  CHECK_EQ_U64(hc_kill_child(id), 128 + SIGKILL);
+  CHECK_EQ_U64(c_check_kill_child(id), 128 + SIGKILL);
   CHECK_GSS(finish_blocking(&minor, &pending, &acc), GSS_S_FAILURE);
   CHECK_EQ_U64(minor, GSSX_HANDOFF_E_PEER_CLOSED);
   CHECK(pending == NULL);
@@ -809,7 +809,7 @@ void too_many_fds_refused_and_the_context_comes_back(void) {
   REQUIRE(establish(&init, &acc));
   REQUIRE(open_pair(&a, &b));
   REQUIRE(pipe2(p, O_CLOEXEC) == 0);
-  before = hc_count_open_fds();
+  before = c_check_count_open_fds();
   REQUIRE_GSS(gssx_handoff_start(&minor, a, &acc, p, 2, 10000, &pending),
               GSS_S_COMPLETE);
   nfds = 1;
@@ -824,7 +824,7 @@ void too_many_fds_refused_and_the_context_comes_back(void) {
   REQUIRE(acc != GSS_C_NO_CONTEXT);
   CHECK(round_trip(init, acc, "came back"));
   /* Every fd that travelled was closed on the receiving side. */
-  CHECK_EQ_U64(hc_count_open_fds(), before);
+  CHECK_EQ_U64(c_check_count_open_fds(), before);
   close(p[0]);
   close(p[1]);
   delete_ctx(&init);

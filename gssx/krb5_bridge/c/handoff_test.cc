@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs the C tests of handoff_test.c, one gtest case each, against a real
 // KDC started once for the suite (testing/check_gtest.cc).
-#include "gtest/gtest.h"
+#include "testing/c_check/c_check_gtest.h"
 
-#define X(fn)                \
-  extern "C" void fn(void);  \
-  TEST(HandoffC, fn) { fn(); }
+#define X(fn) GSSX_C_TEST(HandoffC, fn)
 #include "gssx/krb5_bridge/c/handoff_tests.inc"
 #undef X

@@ -116,6 +116,7 @@
 #include "transport/deliver.h"
 #include "transport/base/errors.h"
 #include "transport/base/unique_fd.h"
+#include "transport/base/deadline.h"
 
 namespace gssx::examples {
 
@@ -274,11 +275,7 @@ class WorkerPool {
     }
     next = std::min(next, NextRebalance());
     if (next == absl::InfiniteFuture()) return otherwise;
-    const absl::Duration left = next - absl::Now();
-    const int ms = left <= absl::ZeroDuration()
-                       ? 0
-                       : static_cast<int>(std::min<int64_t>(
-                             absl::ToInt64Milliseconds(left) + 1, 1 << 30));
+    const int ms = transport::PollTimeoutMs(next);
     return otherwise < 0 ? ms : std::min(ms, otherwise);
   }
 

@@ -18,6 +18,7 @@
 // The last two lines are the ratios the project's goals are stated in:
 // handoff/floor pinned at 4 KiB (3/2) and at the context's size (6/5).
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -245,7 +246,7 @@ absl::StatusOr<SecretBuffer> ExportedContext() {
 int Main() {
   if (!EnsureSodium().ok()) Die("sodium_init");
   const std::vector<uint8_t> payload = Payload(kSize);
-  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int devnull = eventfd(0, EFD_CLOEXEC);  // a cheap fd to pass
 
   std::vector<Case> cases;
   cases.push_back(Case{

@@ -6,6 +6,7 @@
 // working. (channel_test.cc covers single malformed messages from an
 // in-process raw peer; memfd_token_test.cc the token checks one by one.)
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -138,13 +139,13 @@ TEST_F(HostilePeerTest, FdFloodGarbageHalfMessageThenHang) {
     go_w.Reset();
     absl::StatusOr<SealedToken> t = SealEncryptedToken(Bytes("bait"));
     if (!t.ok()) return 10;
-    UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    UniqueFd null_fd(::eventfd(0, EFD_CLOEXEC));  // no file at all
     // 1: a handoff announcing 252 extra fds, all of them attached.
     std::vector<int> flood(kScmMaxFd, null_fd.get());
     flood[0] = t->fd.get();
     if (SendRaw(ch.fd(), HandoffBody(*t, kScmMaxFd - 1), flood) != 0) return 11;
     // 2: the same flood, to an importer that accepts 252 extra fds, but
-    // the "token" is /dev/null.
+    // the "token" is an eventfd.
     flood[0] = null_fd.get();
     if (SendRaw(ch.fd(), HandoffBody(*t, kScmMaxFd - 1), flood) != 0) return 12;
     // 3: garbage.  4: the first half of a valid handoff, with its memfd.

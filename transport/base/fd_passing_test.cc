@@ -2,6 +2,7 @@
 #include "transport/base/fd_passing.h"
 
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,7 +36,8 @@ Pair SeqpacketPair() {
   return {UniqueFd(sv[0]), UniqueFd(sv[1])};
 }
 
-UniqueFd DevNull() { return UniqueFd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
+// Any fd will do; an eventfd needs no file system (/dev/null may be broken).
+UniqueFd AnyFd() { return UniqueFd(::eventfd(0, EFD_CLOEXEC)); }
 
 bool SameFile(int a, int b) {
   struct stat sa, sb;
@@ -50,7 +52,7 @@ absl::Span<const uint8_t> Bytes(const char* s) {
 
 TEST(FdPassingTest, BytesAndFdsArriveOwnedAndCloseOnExec) {
   Pair p = SeqpacketPair();
-  UniqueFd x = DevNull(), y = DevNull();
+  UniqueFd x = AnyFd(), y = AnyFd();
   ASSERT_THAT(SendWithFds(p.a.get(), Bytes("hello"), {x.get(), y.get()}),
               IsOk());
   uint8_t buf[16];
@@ -75,7 +77,7 @@ TEST(FdPassingTest, MoreFdsThanRoomIsControlTruncatedAndNothingLeaks) {
   std::vector<UniqueFd> owned;
   std::vector<int> fds;
   for (int i = 0; i < 6; ++i) {
-    owned.push_back(DevNull());
+    owned.push_back(AnyFd());
     fds.push_back(owned.back().get());
   }
   ASSERT_THAT(SendWithFds(p.a.get(), Bytes("x"), fds), IsOk());
@@ -95,7 +97,7 @@ TEST(FdPassingTest, MoreFdsThanRoomIsControlTruncatedAndNothingLeaks) {
 
 TEST(FdPassingTest, LongBodyIsBodyTruncatedAndItsFdsAreStillOwned) {
   Pair p = SeqpacketPair();
-  UniqueFd x = DevNull();
+  UniqueFd x = AnyFd();
   ASSERT_THAT(SendWithFds(p.a.get(), Bytes("longer than four"), {x.get()}),
               IsOk());
   uint8_t buf[4];

@@ -51,7 +51,7 @@ inline constexpr uint8_t kCloseAfter = 0x08;  // the peer closes after sending
 namespace receive_format {
 inline constexpr uint8_t kValidBody = 0x01;
 inline constexpr int kMaxFdsShift = 1;        // 2 bits: 0, 1, 4 or 252
-inline constexpr uint8_t kFlood = 0x08;       // pad to 253 fds (/dev/null)
+inline constexpr uint8_t kFlood = 0x08;       // pad to 253 fds (one eventfd)
 inline constexpr uint8_t kCloseAfter = 0x10;  // the peer closes after sending
 inline constexpr uint8_t kSendTwice = 0x20;   // the same message again
 enum FdKind : uint8_t {
@@ -62,7 +62,7 @@ enum FdKind : uint8_t {
   kSealedMemfd = 4,
   kRealToken = 5,  // the real token memfd again (valid body only)
   kSocket = 6,
-  kDevNull = 7,
+  kEventFd = 7,  // not a file: F_GET_SEALS says EINVAL
   kReadOnlyMemfd = 8,    // a sealed memfd reopened O_RDONLY
   kSealedTmpfsFile = 9,  // an unlinked /dev/shm file (born F_SEAL_SEAL)
   kFdKinds = 10,

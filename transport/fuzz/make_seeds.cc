@@ -321,9 +321,9 @@ void ReceiveSeeds() {
   Write(dir, "valid_no_fds", {flags(kValidBody, 0), 0, 0});
   Write(dir, "valid_pipe", {flags(kValidBody, 1), 1, 0, kPipeRead});
   Write(dir, "valid_three_fds",
-        {flags(kValidBody, 2), 3, 0, kPipeWrite, kSocket, kDevNull});
+        {flags(kValidBody, 2), 3, 0, kPipeWrite, kSocket, kEventFd});
   Write(dir, "valid_too_many_fds",
-        {flags(kValidBody, 1), 3, 0, kPipeRead, kPipeWrite, kDevNull});
+        {flags(kValidBody, 1), 3, 0, kPipeRead, kPipeWrite, kEventFd});
   Write(dir, "valid_flood_accepted", {flags(kValidBody | kFlood, 3), 0, 0});
   Write(dir, "valid_flood_refused", {flags(kValidBody | kFlood, 1), 0, 0});
   Write(dir, "valid_sent_twice", {flags(kValidBody | kSendTwice, 0), 0, 0});

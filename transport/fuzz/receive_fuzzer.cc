@@ -2,7 +2,7 @@
 // Fuzz target: the channel's receive path, end to end. One message (or the
 // same one twice) travels over a real SOCK_SEQPACKET socketpair into
 // Channel::Receive: an arbitrary body, or a real HANDOFF body with byte
-// edits, carrying arbitrary fds: pipes, a regular file, sockets, /dev/null,
+// edits, carrying arbitrary fds: pipes, a regular file, sockets, an eventfd,
 // unsealed memfds, memfds sealed any way with arbitrary contents, a memfd
 // reopened read-only, an unlinked /dev/shm file, the real token memfd
 // (again), up to the kernel's 253. Input layout: transport/fuzz/formats.h
@@ -17,6 +17,7 @@
 //   - an unedited real handoff within the fd limit is imported;
 //   - no fd is left open: everything received and rejected is closed.
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -140,8 +141,8 @@ void MakeFd(FuzzInput& in, const UniqueFd* token, std::vector<UniqueFd>& keep,
       send.push_back(sv[0]);
       return;
     }
-    case kDevNull:
-      keep.emplace_back(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    case kEventFd:
+      keep.emplace_back(::eventfd(0, EFD_CLOEXEC));
       FUZZ_CHECK(keep.back().valid());
       send.push_back(keep.back().get());
       return;
@@ -240,10 +241,10 @@ void FuzzOne(FuzzInput& in) {
     MakeFd(in, valid ? &token->fd : nullptr, keep, send);
   }
   if (flags & kFlood) {
-    keep.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    keep.emplace_back(::eventfd(0, EFD_CLOEXEC));
     FUZZ_CHECK(keep.back().valid());
-    const int null_fd = keep.back().get();
-    while (send.size() < kScmMaxFd) send.push_back(null_fd);
+    const int filler = keep.back().get();
+    while (send.size() < kScmMaxFd) send.push_back(filler);
   }
   if (send.size() > kScmMaxFd) send.resize(kScmMaxFd);
   if (valid) {

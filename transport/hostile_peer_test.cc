@@ -6,9 +6,9 @@
 // working. (channel_test.cc covers single malformed messages from an
 // in-process raw peer; memfd_token_test.cc the token checks one by one.)
 #include <fcntl.h>
-#include <sys/eventfd.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>

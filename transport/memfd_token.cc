@@ -471,10 +471,10 @@ absl::StatusOr<SecretBuffer> Consume(int fd,
                                      absl::StatusOr<SecretBuffer> read,
                                      const TokenValidator& validate) {
   if (!read.ok()) {
-    if (IsError(read.status(), ErrorKind::kAlreadyConsumed) ||
-        IsError(read.status(), ErrorKind::kBadArgument)) {
-      return read.status();
-    }
+    // Only a short read can be a winner's truncation; a failed check
+    // (not a memfd, not sealed, ...) is reported as itself, even for a
+    // linked tmpfs file, which carries F_SEAL_SEAL like a consumed memfd.
+    if (!IsError(read.status(), ErrorKind::kSizeMismatch)) return read.status();
     return ConsumedOr(fd, read.status());
   }
   if (validate) {

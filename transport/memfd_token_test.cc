@@ -222,6 +222,26 @@ TEST(MemfdTokenTest, RegularFileIsNotAMemfd) {
               HasErrorKind(ErrorKind::kNotMemfd));
 }
 
+// A tmpfs file that is still linked is told apart from a consumed memfd
+// (both carry F_SEAL_SEAL) on every consume path: the read path must not
+// report it as "consumed by another importer".
+TEST(MemfdTokenTest, StillLinkedTmpfsFileIsNotAMemfdOnEveryPath) {
+  std::string path = absl::StrCat("/dev/shm/gssx-linked-", getpid());
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) GTEST_SKIP() << "no writable /dev/shm here";
+  std::vector<uint8_t> file = RawTokenFile("payload");
+  ASSERT_EQ(write(fd.get(), file.data(), file.size()),
+            static_cast<ssize_t>(file.size()));
+  absl::StatusOr<SealedToken> sealed = SealEncryptedToken(Bytes("payload"));
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_THAT(ConsumeRawToken(fd.get(), nullptr),
+              HasErrorKind(ErrorKind::kNotMemfd));
+  EXPECT_THAT(ConsumeEncryptedToken(fd.get(), sealed->expect,
+                                    sealed->key.span(), nullptr),
+              HasErrorKind(ErrorKind::kNotMemfd));
+  unlink(path.c_str());
+}
+
 TEST(MemfdTokenTest, LinkedTmpfsFileIsNotAMemfd) {
   std::string path = absl::StrCat("/dev/shm/gssx-test-", getpid());
   UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));

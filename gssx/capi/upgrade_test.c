@@ -206,7 +206,7 @@ void upgrade_moves_sessions_and_a_listener(void) {
   /* Each client goes on with its original context, served by the new
      process: sequence numbers continue in both directions. */
   for (i = 0; i < N; ++i) {
-    char req[16], want[32];
+    char req[32], want[64];
     snprintf(req, sizeof req, "req%d", i);
     snprintf(want, sizeof want, "new:st%d:req%d", i, i);
     CHECK(request_on_new(&s[i], req, want));

@@ -279,15 +279,18 @@ OM_uint32 gssx_handoff_upgrade_offer_session(OM_uint32* minor,
     absl::Status s = gssx::krb5::OfferMitSession(
         *upgrade->source, session_id, p.ctx, client_fd, blob,
         [pp] { pp->returned = true; });
-    const bool not_parked =
-        gssx::krb5::MitCodesOf(s).has_value() ||
-        transport::IsError(s, transport::ErrorKind::kBadArgument);
-    if (s.ok() || !not_parked) {
+    // Parked: offered (the export succeeded, so p.ctx is empty), whether
+    // or not the upgrade then failed. Not parked: the export failed (MIT's
+    // codes, or p.ctx untouched / re-imported), or the session was given
+    // back at once (a bad argument: restored into p.ctx).
+    const bool parked =
+        s.ok() || (!p.ctx.valid() && !gssx::krb5::MitCodesOf(s).has_value() &&
+                   !transport::IsError(s, transport::ErrorKind::kBadArgument));
+    if (parked) {
       upgrade->ids.insert(session_id);
       return s.ok() ? GSS_S_COMPLETE : FailStatus(minor, s);
     }
-    // The export failed (the context as MitContext::Export left it), or
-    // the session was given back at once: the caller's again.
+    // The caller's again (as MitContext::Export left it, or restored).
     *ctx = p.ctx.release();
     upgrade->parked.pop_back();
     return FailStatus(minor, s);

@@ -240,6 +240,14 @@ absl::string_view DescribeMinor(Minor minor) {
              "\"trust\".";
     case Minor::kNoLocalAccount:
       return "No local account has the name's identity.";
+    case Minor::kUpgradeRefused:
+      return "The other binary refused the live upgrade.";
+    case Minor::kNotUpgrading:
+      return "This process was not started as a live upgrade's successor "
+             "(GSSX_UPGRADE_FD is not set).";
+    case Minor::kUpgradeFailed:
+      return "An earlier step of this live upgrade failed: commit or abort "
+             "it to get every session back.";
   }
   return "";
 }

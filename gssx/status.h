@@ -147,6 +147,10 @@ enum class Minor : uint32_t {
   kNotSupported = kMinorBase + 123,         // a request gssx has no use for
   kCredStoreKeyUnknown = kMinorBase + 124,  // not "keytab" / "trust"
   kNoLocalAccount = kMinorBase + 125,       // gss_localname, gss_pname_to_uid
+  // Live upgrade through the C ABI (gssx/capi, <gssx/live_upgrade.h>).
+  kUpgradeRefused = kMinorBase + 126,  // the new binary refused the upgrade
+  kNotUpgrading = kMinorBase + 127,    // no inherited upgrade channel
+  kUpgradeFailed = kMinorBase + 128,   // an earlier step failed; commit/abort
 };
 
 inline constexpr absl::string_view kErrorPayloadUrl =

@@ -5,6 +5,7 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_generic.h>
 #include <gssx/gssx.h>
+#include <gssx/live_upgrade.h>
 
 int gssx_c89_header_check(void);
 
@@ -25,6 +26,13 @@ int gssx_c89_header_check(void) {
   gss_key_value_set_desc store;
   gss_const_key_value_set_t no_store = GSS_C_NO_CRED_STORE;
   uid_t uid = 0;
+  gssx_upgrade_t upgrade = GSSX_NO_UPGRADE;
+  gssx_upgrade_target_t target = GSSX_NO_UPGRADE_TARGET;
+  gssx_upgrade_report report;
+  gssx_upgrade_batch batch;
+  gssx_upgrade_accept_fn accept_fn = 0;
+  OM_uint32 (*commit_fn)(OM_uint32 *, gssx_upgrade_t *,
+                         gssx_upgrade_report *) = gssx_upgrade_commit;
   OM_uint32 (*ext[5])();
   OM_uint32 (*fns[4])(OM_uint32 *, int, gssx_channel_t *);
   OM_uint32 flags = GSS_C_DELEG_FLAG | GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
@@ -55,6 +63,14 @@ int gssx_c89_header_check(void) {
   (void)store;
   (void)no_store;
   (void)uid;
+  report.outcome = GSSX_UPGRADE_COMMITTED;
+  batch.session_count = 0;
+  (void)upgrade;
+  (void)target;
+  (void)report;
+  (void)batch;
+  (void)accept_fn;
+  (void)commit_fn;
   (void)ext;
   fns[0] = gssx_channel_open;
   fns[1] = 0;

@@ -5,6 +5,8 @@
 // handles, the waits (interruptible by signals) and the status mapping.
 #include <gssx/handoff.h>
 
+#include "gssx/krb5_bridge/c/internal.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -220,6 +222,12 @@ std::optional<absl::StatusOr<gssx::transport::Delivery>> Poll(
 
 }  // namespace
 
+namespace gssx::krb5::c_internal {
+OM_uint32 FailStatus(OM_uint32* minor, const absl::Status& status) {
+  return Fail(minor, status);
+}
+}  // namespace gssx::krb5::c_internal
+
 extern "C" {
 
 const char* gssx_handoff_strerror(OM_uint32 minor) {
@@ -265,6 +273,12 @@ const char* gssx_handoff_strerror(OM_uint32 minor) {
       return "internal error";
     case GSSX_HANDOFF_E_CANCELLED:
       return "handoff cancelled (context taken back)";
+    case GSSX_HANDOFF_E_UPGRADE_REFUSED:
+      return "the other binary refused the live upgrade";
+    case GSSX_HANDOFF_E_NOT_UPGRADING:
+      return "not started as a live upgrade's successor (no GSSX_UPGRADE_FD)";
+    case GSSX_HANDOFF_E_UPGRADE_FAILED:
+      return "an earlier step of this live upgrade failed: commit or abort it";
     default:
       return "not a gssx-handoff minor code";
   }

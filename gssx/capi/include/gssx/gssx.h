@@ -124,6 +124,13 @@ typedef struct gssx_channel_struct *gssx_channel_t;
 #define GSSX_MINOR_NOT_SUPPORTED (GSSX_MINOR_BASE + 123)
 #define GSSX_MINOR_CRED_STORE_KEY_UNKNOWN (GSSX_MINOR_BASE + 124)
 #define GSSX_MINOR_NO_LOCAL_ACCOUNT (GSSX_MINOR_BASE + 125)
+/* Live upgrade (<gssx/live_upgrade.h>): the other binary refused it (the
+   detail is its reason); no inherited upgrade channel (gssx_upgrade_accept
+   in a process not started by gssx_upgrade_start); an earlier step of
+   this upgrade failed (commit or abort it). */
+#define GSSX_MINOR_UPGRADE_REFUSED (GSSX_MINOR_BASE + 126)
+#define GSSX_MINOR_NOT_UPGRADING (GSSX_MINOR_BASE + 127)
+#define GSSX_MINOR_UPGRADE_FAILED (GSSX_MINOR_BASE + 128)
 /* A failure of the context transfer (channel, memfd token). */
 #define GSSX_MINOR_TRANSPORT_BASE 0x67737900ul
 #define GSSX_MINOR_TRANSPORT_NOT_MEMFD (GSSX_MINOR_TRANSPORT_BASE + 1)

@@ -142,6 +142,13 @@ extern "C" {
 #define GSSX_HANDOFF_E_INTERNAL (GSSX_HANDOFF_MINOR_BASE + 18u)
 /* gssx_handoff_cancel took the context back. */
 #define GSSX_HANDOFF_E_CANCELLED (GSSX_HANDOFF_MINOR_BASE + 19u)
+/* Live upgrade (<gssx/handoff_upgrade.h>): the other binary refused it
+   (its reason is not kept: see its log); no inherited upgrade channel
+   (GSSX_UPGRADE_FD); an earlier step of this upgrade failed (commit or
+   abort it to get every session back). */
+#define GSSX_HANDOFF_E_UPGRADE_REFUSED (GSSX_HANDOFF_MINOR_BASE + 20u)
+#define GSSX_HANDOFF_E_NOT_UPGRADING (GSSX_HANDOFF_MINOR_BASE + 21u)
+#define GSSX_HANDOFF_E_UPGRADE_FAILED (GSSX_HANDOFF_MINOR_BASE + 22u)
 
 /* A static English text for a GSSX_HANDOFF_E_* minor code; for any other
    value (e.g. an MIT minor code) "not a gssx-handoff minor code". Never

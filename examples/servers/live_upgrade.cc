@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "examples/servers/live_upgrade.h"
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -27,13 +29,31 @@ std::vector<std::string> OwnArguments() {
   return args;
 }
 
+sigset_t MasterSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
+  return set;
+}
+
 }  // namespace
+
+void UnblockMasterSignals() {
+  const sigset_t set = MasterSignals();
+  (void)::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
 
 UpgradeOutcome UpgradeToNewBinary(int listener,
                                   std::vector<PoolJob<Context>>& clients) {
   UpgradeOutcome out;
+  // Blocked in the child from the fork on (UnblockMasterSignals); here
+  // they wait the few microseconds of the fork.
+  const sigset_t block = MasterSignals();
+  sigset_t before;
+  (void)::sigprocmask(SIG_BLOCK, &block, &before);
   absl::StatusOr<transport::Successor> successor =
       transport::StartSuccessor("/proc/self/exe", OwnArguments());
+  (void)::sigprocmask(SIG_SETMASK, &before, nullptr);
   if (!successor.ok()) {
     out.report.status = successor.status();
     return out;

@@ -53,6 +53,15 @@ UpgradeOutcome UpgradeToNewBinary(int listener,
 // New master: true if this process was started by UpgradeToNewBinary.
 bool StartedForUpgrade();
 
+// The master's signals that end a process by default (SIGHUP, SIGTERM,
+// SIGINT, SIGUSR1, SIGUSR2) are blocked in the new binary from its first
+// instruction on: UpgradeToNewBinary blocks them around the fork, and a
+// blocked mask crosses exec. One sent to the new master while it starts or
+// takes over stays pending instead of killing it. The new master calls this
+// once its handlers are installed (InstallSignalPipe): what is pending then
+// goes into its pipe, for its loop.
+void UnblockMasterSignals();
+
 struct TakenOver {
   transport::UniqueFd listener;
   std::vector<PoolJob<Context>> clients;

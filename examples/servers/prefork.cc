@@ -297,6 +297,13 @@ class Master {
 }  // namespace
 
 int RunPreforkServer(const PreforkOptions& options) {
+  // First, before taking over: a SIGHUP (or SIGTERM) that arrives while
+  // the old master hands us its sessions waits in the pipe for the loop,
+  // instead of killing a process that may own them already.
+  absl::StatusOr<int> signals =
+      InstallSignalPipe({SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD, SIGHUP});
+  if (!signals.ok()) return 1;
+  UnblockMasterSignals();  // blocked since the exec if an old master started us
   AcquireOptions acquire;
   acquire.keytab_path = options.keytab;
   acquire.trust_path = options.trust;
@@ -327,9 +334,6 @@ int RunPreforkServer(const PreforkOptions& options) {
     Log("master", gssx::StatusText(listener.status()));
     return 1;
   }
-  absl::StatusOr<int> signals =
-      InstallSignalPipe({SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD, SIGHUP});
-  if (!signals.ok()) return 1;
   Log("master", absl::StrCat("listening on ",
                              upgraded ? "the listener taken over" : options.listen,
                              port ? " port " : "",

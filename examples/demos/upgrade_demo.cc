@@ -189,8 +189,11 @@ class ServerLog {
     closed_ = true;
   }
   void Add(const std::string& raw) {
-    if (echo_) std::fprintf(stderr, "  | %s\n", raw.c_str());
     Line line{absl::Now(), -1, raw};
+    if (echo_) {
+      std::fprintf(stderr, "  | %8.3f %s\n", absl::ToDoubleSeconds(line.at - started_),
+                   raw.c_str());
+    }
     size_t close = raw.find("] ");
     size_t space = raw.rfind(' ', close);
     if (raw.rfind('[', 0) == 0 && close != std::string::npos && space != std::string::npos) {
@@ -204,6 +207,7 @@ class ServerLog {
 
   UniqueFd fd_;
   bool echo_;
+  const absl::Time started_ = absl::Now();
   std::thread reader_;
   absl::Mutex mu_;
   std::vector<Line> lines_ ABSL_GUARDED_BY(mu_);

@@ -36,6 +36,7 @@ absl::StatusOr<Krb5ClientResult> RunKrb5Client(const Krb5ClientOptions& options)
 
   Krb5ClientResult result;
   for (int i = 0; i < options.requests; ++i) {
+    if (options.before_request) options.before_request(i);
     std::string request = absl::StrCat("request ", i);
     absl::StatusOr<std::vector<uint8_t>> wrapped =
         ctx.Wrap(std::vector<uint8_t>(request.begin(), request.end()));
@@ -54,6 +55,7 @@ absl::StatusOr<Krb5ClientResult> RunKrb5Client(const Krb5ClientOptions& options)
       return absl::DataLossError(absl::StrCat("unexpected reply: ", text));
     }
     result.worker_pids.insert(pid);
+    result.answered_by.push_back(pid);
     ++result.requests_ok;
   }
   return result;

@@ -9,8 +9,10 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -20,11 +22,15 @@ struct Krb5ClientOptions {
   std::string connect;                         // "127.0.0.1:PORT" or unix:PATH
   std::string service = "echo/localhost";      // Kerberos principal (realm optional)
   int requests = 3;
+  // If set: called before each request (0-based), e.g. to pause a client
+  // mid-connection in a test.
+  std::function<void(int request)> before_request;
 };
 
 struct Krb5ClientResult {
   int requests_ok = 0;
   std::set<pid_t> worker_pids;  // the processes that answered
+  std::vector<pid_t> answered_by;  // per request answered, in order
 };
 
 // One connection. Errors: connect's, MIT's (gss_* with MIT's message), the

@@ -6,18 +6,25 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "examples/common/frame.h"
+#include "examples/servers/live_upgrade.h"
 #include "examples/servers/server_util.h"
 #include "examples/servers/worker_pool.h"
 #include "gssx/krb5_bridge/bridge.h"
 #include "gssx/krb5_bridge/mit_context.h"
 #include "gssx/krb5_bridge/mit_handshake.h"
+#include "gssx/krb5_bridge/upgrade.h"
 #include "transport/channel.h"
 #include "transport/base/errors.h"
 #include "transport/base/unique_fd.h"
@@ -85,6 +92,31 @@ struct MitHandoff {
   }
 };
 
+using Conn = PoolJob<MitContext>;
+
+// MIT contexts through a live upgrade (live_upgrade.h,
+// gssx/krb5_bridge/upgrade.h). No state blob: the server keeps none.
+LiveUpgrade<MitContext> MitLiveUpgrade() {
+  LiveUpgrade<MitContext> u;
+  u.self = {kKrb5UpgradeTag, kKrb5UpgradeVersion};
+  u.offer = [](transport::UpgradeSource& source, uint64_t id, MitContext& ctx,
+               int fd) { return krb5::OfferMitSession(source, id, ctx, fd, {}); };
+  u.validate = krb5::MitContextTokenValidator();
+  u.import = [](const transport::IncomingSession& s) {
+    return krb5::ImportUpgradedMitContext(s);
+  };
+  return u;
+}
+
+// Lets `fd` (the harness's statistics pipe) through the next exec (the
+// successor writes its own line there), or not. A negative fd is ignored.
+void SetInheritable(int fd, bool inheritable) {
+  if (fd < 0) return;
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags < 0) return;
+  (void)::fcntl(fd, F_SETFD, inheritable ? (flags & ~FD_CLOEXEC) : (flags | FD_CLOEXEC));
+}
+
 // The worker's main for one client: answer wrapped requests until the
 // client closes (true), or until SIGTERM (false: the pool hands the client
 // back).
@@ -125,6 +157,18 @@ class Master {
 
   absl::Status StartWorkers() { return pool_.Start(); }
 
+  // Clients taken over from an old master (or returned by a failed
+  // upgrade): queued for the workers like new ones.
+  void Adopt(std::vector<Conn> clients) {
+    for (Conn& c : clients) {
+      if (!c.ctx.valid()) {
+        ++pool_.stats().failures;  // lost (its restore failed)
+        continue;
+      }
+      pool_.Submit(std::move(c));
+    }
+  }
+
   int Run() {
     for (;;) {
       pool_.Dispatch();
@@ -140,10 +184,16 @@ class Master {
         return Stop(1);
       }
       if (fds[0].revents & POLLIN) {
+        bool stop = false;
         for (int sig : ReadSignals(signals_)) {
-          if (sig == SIGTERM || sig == SIGINT) return Stop(0);
+          if (sig == SIGTERM || sig == SIGINT) stop = true;
+          if (sig == SIGHUP && !stop) {
+            if (Upgrade()) return Stop(0);
+            continue;
+          }
           pool_.HandleSignal(sig);
         }
+        if (stop) return Stop(0);
       }
       pool_.HandleEvents(absl::MakeConstSpan(fds).subspan(1, fds.size() - 2));
       if (fds.back().revents & POLLIN) AcceptOne();
@@ -169,6 +219,44 @@ class Master {
     pool_.Submit({std::move(*ctx), std::move(client)});
   }
 
+  // SIGHUP: live upgrade to the binary at our own path (live_upgrade.h),
+  // as the gssx pre-fork server does. True: committed, this master exits.
+  bool Upgrade() {
+    bool complete = true;
+    std::deque<Conn> collected = pool_.CollectForUpgrade(absl::Seconds(10), &complete);
+    std::vector<Conn> clients(std::make_move_iterator(collected.begin()),
+                              std::make_move_iterator(collected.end()));
+    if (!complete) {
+      Log("master", "upgrade postponed: a worker is still mid-request");
+      Adopt(std::move(clients));
+      return false;
+    }
+    SetInheritable(options_.stats_fd, true);
+    UpgradeOutcome u = UpgradeToNewBinary(MitLiveUpgrade(), listener_.get(), clients);
+    SetInheritable(options_.stats_fd, false);
+    if (u.report.outcome == transport::UpgradeReport::Outcome::kCommitted) {
+      Log("master", absl::StrCat("upgrade committed: pid ", u.successor,
+                                 " took the listener and ",
+                                 u.report.committed.size(), " sessions",
+                                 u.report.status.ok() ? "" : " (",
+                                 u.report.status.ok() ? "" : transport::StatusText(u.report.status),
+                                 u.report.status.ok() ? "" : ")", "; exiting"));
+      listener_.Reset();
+      return true;  // `clients` closes our copies of the sockets
+    }
+    size_t kept = 0;
+    for (const Conn& c : clients) kept += c.ctx.valid() ? 1 : 0;
+    Log("master", absl::StrCat("upgrade failed (", transport::StatusText(u.report.status),
+                               "): ", u.report.returned.size(), " sessions returned, ",
+                               kept, " sessions kept; serving on"));
+    if (u.successor > 0) {  // it owns nothing
+      ::kill(u.successor, SIGKILL);
+      ::waitpid(u.successor, nullptr, 0);
+    }
+    Adopt(std::move(clients));
+    return false;
+  }
+
   int Stop(int code) {
     pool_.Stop();
     const ServerStats& s = pool_.stats();
@@ -188,27 +276,55 @@ class Master {
 }  // namespace
 
 int RunKrb5Server(const Krb5ServerOptions& options) {
-  if (absl::Status s = SetCloseOnExec(options.port_fd); !s.ok()) return 1;
+  const bool upgraded = StartedForUpgrade();
+  // A successor inherits the statistics fd from the old master (it is
+  // let through that exec), not the port fd (the port is the old one).
+  if (!upgraded) {
+    if (absl::Status s = SetCloseOnExec(options.port_fd); !s.ok()) return 1;
+  }
   if (absl::Status s = SetCloseOnExec(options.stats_fd); !s.ok()) return 1;
   ::signal(SIGPIPE, SIG_IGN);
+  (void)OwnBinaryPath();  // now: a SIGHUP's new binary may replace the file
+  // The signal pipe first: a SIGTERM or SIGHUP arriving while this master
+  // takes over from an old one waits in the pipe (rather than killing it).
+  absl::StatusOr<int> signals =
+      InstallSignalPipe({SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGHUP});
+  if (!signals.ok()) return 1;
+  UnblockMasterSignals();  // blocked since the exec if an old master started us
   int port = 0;
-  absl::StatusOr<UniqueFd> listener = Listen(options.listen, &port);
+  absl::StatusOr<UniqueFd> listener;
+  std::vector<Conn> taken_over;
+  if (upgraded) {
+    absl::StatusOr<TakenOver<MitContext>> t = TakeOverFromOldMaster(MitLiveUpgrade());
+    if (!t.ok()) {
+      Log("master", absl::StrCat("upgrade: ", transport::StatusText(t.status())));
+      return 1;
+    }
+    Log("master", absl::StrCat("upgrade: took over the listener and ",
+                               t->clients.size(), " sessions"));
+    listener = std::move(t->listener);
+    taken_over = std::move(t->clients);
+  } else {
+    listener = Listen(options.listen, &port);
+  }
   if (!listener.ok()) {
     Log("master", transport::StatusText(listener.status()));
     return 1;
   }
-  absl::StatusOr<int> signals =
-      InstallSignalPipe({SIGTERM, SIGINT, SIGCHLD, SIGUSR1});
-  if (!signals.ok()) return 1;
   Master master(options, std::move(*listener), *signals);
   if (absl::Status s = master.StartWorkers(); !s.ok()) {
     Log("master", absl::StrCat("starting workers: ", transport::StatusText(s)));
     return 1;
   }
-  Log("master", absl::StrCat("listening on ", options.listen,
+  Log("master", absl::StrCat("listening on ",
+                             upgraded ? "the listener taken over" : options.listen,
                              port ? absl::StrCat(" port ", port) : "", " with ",
                              options.workers, " workers (MIT Kerberos)"));
-  if (options.port_fd >= 0) WriteLine(options.port_fd, std::to_string(port));
+  // A successor's --port_fd names no fd of its own (close-on-exec).
+  if (options.port_fd >= 0 && !upgraded) {
+    WriteLine(options.port_fd, std::to_string(port));
+  }
+  master.Adopt(std::move(taken_over));
   return master.Run();
 }
 

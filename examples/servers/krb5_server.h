@@ -22,6 +22,20 @@
 // worker is replaced only when it died; a refused or unanswered handoff
 // goes to the next idle worker) and its statistics line.
 //
+// SIGHUP: live upgrade to the binary at the server's own path, exactly as
+// the gssx pre-fork server (live_upgrade.h, docs/upgrade.md): the workers
+// hand their clients back between two requests, the old master starts the
+// new binary with its own arguments, offers it the listener and every
+// client (MIT context through gss_export_sec_context, socket:
+// gssx/krb5_bridge/upgrade.h) and exits 0 once the new one committed; if
+// the new binary refuses or fails, every client came back and the old
+// master keeps serving. The new master takes the listener and the clients
+// instead of binding (it inherits the --stats_fd, not the --port_fd). Its
+// signal pipe is installed before it takes over, so a SIGTERM or SIGHUP
+// arriving meanwhile waits rather than killing it. GSSX_UPGRADE_DRILL
+// (live_upgrade.h) makes a new master refuse or crash, for the fault
+// tests.
+//
 // The master authenticates one client at a time (a client has 10 s to
 // send each handshake token) and accepts only while a worker is idle, so
 // the kernel's backlog queues the rest.

@@ -103,7 +103,21 @@ absl::StatusOr<transport::UpgradeBatch> ReceiveUpgrade(
   if (!channel.ok()) return channel.status();
   transport::UpgradeTargetOptions options;
   options.self = self;
-  options.validate_context = std::move(validate);
+  const char* env = std::getenv(kUpgradeDrillEnv);
+  const std::string drill = env ? env : "";
+  if (drill == "refuse") {
+    ++options.self.app_version;
+    Log("master", absl::StrCat("upgrade drill: reading state version ",
+                               options.self.app_version, " (refusing)"));
+  }
+  options.validate_context = [validate = std::move(validate), crash = drill == "crash",
+                              validated = 0](absl::Span<const uint8_t> token) mutable {
+    if (crash && ++validated == 2) {
+      Log("master", "upgrade drill: crashing at the 2nd session");
+      ::_exit(3);
+    }
+    return validate ? validate(token) : absl::OkStatus();
+  };
   absl::StatusOr<transport::UpgradeTarget> target =
       transport::UpgradeTarget::Accept(std::move(*channel), options);
   if (!target.ok()) return target.status();

@@ -115,6 +115,16 @@ bool StartedForUpgrade();
 // goes into its pipe, for its loop.
 void UnblockMasterSignals();
 
+// Fault drills of a new master (tests, demos): when this environment
+// variable is set in a process started for an upgrade, "refuse" makes it
+// read another state version than `self` (app_version + 1: it refuses the
+// old master's HELLO, as a binary with a new state format would) and
+// "crash" makes it _exit(3) while validating the 2nd offered session
+// (mid-way: the old master takes every session back). A master not
+// started for an upgrade ignores it, so the variable can be set for the
+// first one and act in its successors.
+inline constexpr char kUpgradeDrillEnv[] = "GSSX_UPGRADE_DRILL";
+
 // New master, type-erased: accepts the upgrade (refusing another tag or
 // version than `self`) and receives the batch; exactly one listener.
 absl::StatusOr<transport::UpgradeBatch> ReceiveUpgrade(

@@ -406,21 +406,29 @@ class WorkerPool {
   // For a live upgrade (live_upgrade.h): asks every busy worker to stop,
   // so that it hands its client back between two requests (Serve checks
   // its stop pipe only there), waits at most `timeout` for those workers
-  // to hand back and exit (they are replaced, as after SIGUSR2), and
-  // returns every queued client, hand-backs included; the queue is then
-  // empty. `*complete` is false if a worker did not hand back in time (it
-  // keeps its client).
+  // to hand back and exit, and returns every queued client, hand-backs
+  // included; the queue is then empty. `*complete` is false if a worker
+  // did not hand back in time (it keeps its client).
+  // What the workers already said is read first (a 0-timeout poll): a
+  // worker is busy if it has a client assigned, is stopping, or has a
+  // handoff in flight — its pending "ready" may be for the client before
+  // the one it took from its queue. Workers that exit meanwhile are not
+  // replaced (the master is about to hand everything to a new binary);
+  // the next Dispatch fills their slots if it did not.
   std::deque<Job> CollectForUpgrade(absl::Duration timeout, bool* complete) {
+    collecting_ = true;
+    {
+      std::vector<struct pollfd> fds;
+      AppendPollFds(&fds);
+      if (::poll(fds.data(), fds.size(), 0) > 0) HandleEvents(fds);
+    }
     std::vector<pid_t> asked;
-    for (auto& w : workers_) {
-      char b[16];
-      if (w.pid > 0 && ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT) > 0) {
-        w.idle = true;
-      }
-      if (w.pid > 0 && !w.idle) {
-        ::kill(w.pid, SIGTERM);
-        asked.push_back(w.pid);
-      }
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      internal::WorkerProcess& w = workers_[i];
+      if (w.pid <= 0) continue;
+      if (w.assigned == 0 && !w.stopping && !inflight_[i].delivery) continue;
+      if (!w.stopping) ::kill(w.pid, SIGTERM);
+      asked.push_back(w.pid);
     }
     auto waiting = [&] {
       for (const auto& w : workers_) {
@@ -438,6 +446,7 @@ class WorkerPool {
       HandleEvents(fds);
     }
     *complete = !waiting();
+    collecting_ = false;
     std::deque<Job> jobs;
     for (auto& q : queue_) jobs.push_back(std::move(q.job));
     queue_.clear();
@@ -494,10 +503,10 @@ class WorkerPool {
     return absl::OkStatus();
   }
 
-  // Fills the empty slots (not while stopping). A failed fork is logged;
-  // the next event tries again.
+  // Fills the empty slots (not while stopping, nor while collecting for
+  // an upgrade). A failed fork is logged; the next event tries again.
   void Replace() {
-    if (stopped_) return;
+    if (stopped_ || collecting_) return;
     for (auto& w : workers_) {
       if (w.pid <= 0) (void)Spawn(w);
     }
@@ -776,6 +785,7 @@ class WorkerPool {
   std::vector<double> latencies_;
   bool drill_ = false;
   bool stopped_ = false;
+  bool collecting_ = false;  // in CollectForUpgrade: no respawns
 };
 
 }  // namespace gssx::examples

@@ -3,7 +3,9 @@
 // plain string, so that its failure policy is tested apart from any GSS
 // mechanism: every job served once; a handoff the worker does not answer
 // in time is reclaimed and the worker kept; a dead worker is replaced; the
-// fault drill kills one worker and the job goes to another.
+// fault drill kills one worker and the job goes to another; collecting for
+// a live upgrade gets every client back, none left in a worker, and
+// respawns nobody.
 #include "examples/servers/worker_pool.h"
 
 #include <fcntl.h>
@@ -12,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -92,6 +95,28 @@ bool Answer(Note& note, int client, int /*stop_fd*/) {
   const std::string reply = absl::StrCat(::getpid(), ":", note.text);
   return ::write(client, reply.data(), reply.size()) ==
          static_cast<ssize_t>(reply.size());
+}
+
+// The worker's main of a long connection: answers "<pid>:<text>", then
+// keeps the client until it closes (true) or the worker is told to stop
+// (false: the pool hands the client back).
+bool AnswerAndHold(Note& note, int client, int stop_fd) {
+  if (!Answer(note, client, stop_fd)) return true;
+  for (;;) {
+    struct pollfd p[2] = {{client, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0) continue;
+    if (p[1].revents & POLLIN) return false;
+    if (p[0].revents) return true;  // EOF (the test sends nothing else)
+  }
+}
+
+// The answer on `client` without running the pool (at most 10 s).
+std::string ReadAnswer(int client) {
+  struct pollfd p = {client, POLLIN, 0};
+  if (::poll(&p, 1, 10000) != 1) return "";
+  char buf[128];
+  const ssize_t n = ::read(client, buf, sizeof buf);
+  return n > 0 ? std::string(buf, n) : "";
 }
 
 class WorkerPoolTest : public ::testing::Test {
@@ -304,6 +329,69 @@ TEST_F(WorkerPoolTest, FaultDrillReclaimsAndPassesTheJobOn) {
   EXPECT_EQ(pool.stats().reclaims, 1);
   EXPECT_EQ(pool.stats().worker_deaths, 1);
   EXPECT_EQ(pool.pids().size(), 2u);  // replaced
+  pool.Stop();
+  EXPECT_EQ(pool.stats().failures, 0);
+}
+
+// A worker serving client A with B queued behind it: A ends, the worker
+// takes B from its channel and says "ready" (for A) — a word the master
+// has not read when the upgrade starts. That "ready" must not make the
+// worker look idle: it is serving B, and B must be collected (handed
+// back), not left in a worker of a master about to exit.
+TEST_F(WorkerPoolTest, UpgradeCollectsTheClientAWorkerTookFromItsQueue) {
+  WorkerPool<NoteHandoff> pool({.workers = 1}, AnswerAndHold);
+  ASSERT_OK(pool.Start());
+  const pid_t worker = pool.pids().at(0);
+  UniqueFd a = Submit(pool, "A");
+  ASSERT_EQ(AwaitAnswer(pool, a.get()), absl::StrCat(worker, ":A"));
+  UniqueFd b = Submit(pool, "B");
+  pool.Dispatch();  // queued behind A (the only worker is busy)
+  ASSERT_EQ(pool.queued(), 0u);
+  a.Reset();  // A ends: the worker goes on with B
+  ASSERT_EQ(ReadAnswer(b.get()), absl::StrCat(worker, ":B"));
+  bool complete = false;
+  std::deque<PoolJob<Note>> jobs = pool.CollectForUpgrade(absl::Seconds(10), &complete);
+  EXPECT_TRUE(complete);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].ctx.text, "B");
+  EXPECT_TRUE(jobs[0].fd.valid());
+  EXPECT_EQ(pool.stats().handbacks, 1);
+  EXPECT_TRUE(pool.pids().empty());  // exited, not replaced
+  pool.Stop();
+  EXPECT_EQ(pool.stats().failures, 0);
+}
+
+// Workers that hand back and exit during the collection are not
+// respawned; after a failed upgrade the next Dispatch fills the slots and
+// the collected clients are served again.
+TEST_F(WorkerPoolTest, UpgradeRespawnsNoWorkerWhileCollecting) {
+  WorkerPool<NoteHandoff> pool({.workers = 2}, AnswerAndHold);
+  ASSERT_OK(pool.Start());
+  const std::vector<pid_t> before = pool.pids();
+  UniqueFd a = Submit(pool, "A");
+  ASSERT_FALSE(AwaitAnswer(pool, a.get()).empty());
+  UniqueFd b = Submit(pool, "B");
+  ASSERT_FALSE(AwaitAnswer(pool, b.get()).empty());
+  bool complete = false;
+  std::deque<PoolJob<Note>> jobs = pool.CollectForUpgrade(absl::Seconds(10), &complete);
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(pool.stats().handbacks, 2);
+  EXPECT_TRUE(pool.pids().empty()) << "respawned during the collection";
+  // The upgrade failed: the clients go back to the pool, served by new
+  // workers.
+  for (auto& j : jobs) pool.Submit(std::move(j));
+  const std::string again_a = AwaitAnswer(pool, a.get());
+  const std::string again_b = AwaitAnswer(pool, b.get());
+  EXPECT_EQ(again_a.substr(again_a.find(':') + 1), "A");
+  EXPECT_EQ(again_b.substr(again_b.find(':') + 1), "B");
+  EXPECT_EQ(pool.pids().size(), 2u);
+  for (pid_t p : pool.pids()) {
+    EXPECT_NE(p, before[0]);
+    EXPECT_NE(p, before[1]);
+  }
+  a.Reset();
+  b.Reset();
   pool.Stop();
   EXPECT_EQ(pool.stats().failures, 0);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "examples/servers/server_util.h"
@@ -56,13 +57,11 @@ const std::string& OwnBinaryPath() {
   return *path;
 }
 
-UpgradeOutcome UpgradeToNewBinary(
-    const transport::UpgradeHello& self, int listener, size_t n,
-    const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer) {
-  UpgradeOutcome out;
+StartedUpgrade StartUpgrade(const transport::UpgradeHello& self) {
+  StartedUpgrade out;
   if (OwnBinaryPath().empty()) {
-    out.report.status = transport::MakeError(transport::ErrorKind::kBadArgument,
-                                             "this binary's path is unknown");
+    out.source = transport::MakeError(transport::ErrorKind::kBadArgument,
+                                      "this binary's path is unknown");
     return out;
   }
   // Blocked in the child from the fork on (UnblockMasterSignals); here
@@ -74,27 +73,49 @@ UpgradeOutcome UpgradeToNewBinary(
       transport::StartSuccessor(OwnBinaryPath(), OwnArguments());
   (void)::sigprocmask(SIG_SETMASK, &before, nullptr);
   if (!successor.ok()) {
-    out.report.status = successor.status();
+    out.source = successor.status();
     return out;
   }
   out.successor = successor->pid;
   Log("master", absl::StrCat("upgrade: started pid ", out.successor, " (",
-                             OwnBinaryPath(), "); offering the listener and ",
-                             n, " sessions"));
-  absl::StatusOr<transport::UpgradeSource> up =
-      transport::UpgradeSource::Begin(std::move(successor->channel_socket), self);
-  if (!up.ok()) {
-    out.report.status = up.status();
-    return out;
-  }
-  // Errors are kept by the source: Commit gives everything back then.
-  (void)up->OfferListeners({{"listen", listener}});
-  for (size_t i = 0; i < n; ++i) (void)offer(*up, i);
-  out.report = up->Commit();
+                             OwnBinaryPath(), ")"));
+  out.source = transport::UpgradeSource::Begin(std::move(successor->channel_socket), self);
   return out;
 }
 
+UpgradeOutcome FinishUpgrade(
+    StartedUpgrade started, int listener, size_t n,
+    const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer) {
+  UpgradeOutcome out;
+  out.successor = started.successor;
+  if (!started.source.ok()) {
+    out.report.status = started.source.status();
+    return out;
+  }
+  transport::UpgradeSource& up = *started.source;
+  Log("master", absl::StrCat("upgrade: offering pid ", out.successor,
+                             " the listener and ", n, " sessions"));
+  // Errors are kept by the source: Commit gives everything back then.
+  (void)up.OfferListeners({{"listen", listener}});
+  for (size_t i = 0; i < n; ++i) (void)offer(up, i);
+  out.report = up.Commit();
+  return out;
+}
+
+UpgradeOutcome UpgradeToNewBinary(
+    const transport::UpgradeHello& self, int listener, size_t n,
+    const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer) {
+  return FinishUpgrade(StartUpgrade(self), listener, n, offer);
+}
+
 bool StartedForUpgrade() { return std::getenv(transport::kUpgradeFdEnv) != nullptr; }
+
+int InheritedUpgradeFd() {
+  const char* env = std::getenv(transport::kUpgradeFdEnv);
+  int fd = -1;
+  if (env == nullptr || !absl::SimpleAtoi(env, &fd) || fd < 0) return -1;
+  return fd;
+}
 
 absl::StatusOr<transport::UpgradeBatch> ReceiveUpgrade(
     const transport::UpgradeHello& self,

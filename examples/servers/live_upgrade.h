@@ -10,7 +10,10 @@
 // between two requests (WorkerPool::CollectForUpgrade); the master starts
 // the binary at its own path (OwnBinaryPath(), resolved at startup) with
 // its own arguments, offers it the listener and every client (context,
-// socket), and commits. Committed: the old master closes its copies and
+// socket), and commits. The gssx server starts the new binary first and
+// collects once it has accepted (StartUpgrade, FinishUpgrade): the new
+// master forks its workers before it answers, while the old workers still
+// serve, so clients wait only for the collection and the offers. Committed: the old master closes its copies and
 // exits (its idle workers with it). Not committed (the new binary refused,
 // crashed, ran out of fds...): every client came back; the master submits
 // them to its pool again and keeps serving, and logs why.

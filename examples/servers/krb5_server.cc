@@ -159,7 +159,9 @@ class Master {
 
   // Clients taken over from an old master (or returned by a failed
   // upgrade): queued for the workers like new ones.
-  void Adopt(std::vector<Conn> clients) {
+  // `lost`: sessions that did not survive the move (failures).
+  void Adopt(std::vector<Conn> clients, int lost = 0) {
+    pool_.stats().failures += lost;
     for (Conn& c : clients) {
       if (!c.ctx.valid()) {
         ++pool_.stats().failures;  // lost (its restore failed)
@@ -294,6 +296,7 @@ int RunKrb5Server(const Krb5ServerOptions& options) {
   int port = 0;
   absl::StatusOr<UniqueFd> listener;
   std::vector<Conn> taken_over;
+  int lost = 0;  // committed to us, but not importable (memory)
   if (upgraded) {
     absl::StatusOr<TakenOver<MitContext>> t = TakeOverFromOldMaster(MitLiveUpgrade());
     if (!t.ok()) {
@@ -304,6 +307,7 @@ int RunKrb5Server(const Krb5ServerOptions& options) {
                                t->clients.size(), " sessions"));
     listener = std::move(t->listener);
     taken_over = std::move(t->clients);
+    lost = t->lost;
   } else {
     listener = Listen(options.listen, &port);
   }
@@ -324,7 +328,7 @@ int RunKrb5Server(const Krb5ServerOptions& options) {
   if (options.port_fd >= 0 && !upgraded) {
     WriteLine(options.port_fd, std::to_string(port));
   }
-  master.Adopt(std::move(taken_over));
+  master.Adopt(std::move(taken_over), lost);
   return master.Run();
 }
 

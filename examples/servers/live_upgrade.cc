@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "examples/servers/server_util.h"
 #include "transport/base/errors.h"
 
@@ -120,12 +121,16 @@ int InheritedUpgradeFd() {
 absl::StatusOr<transport::UpgradeBatch> ReceiveUpgrade(
     const transport::UpgradeHello& self,
     std::function<absl::Status(absl::Span<const uint8_t>)> validate) {
+  const char* env = std::getenv(kUpgradeDrillEnv);
+  const std::string drill = env ? env : "";
+  if (drill == "slow") {
+    Log("master", "upgrade drill: taking over in 1 s");
+    absl::SleepFor(absl::Seconds(1));
+  }
   absl::StatusOr<transport::Channel> channel = transport::InheritedUpgradeChannel();
   if (!channel.ok()) return channel.status();
   transport::UpgradeTargetOptions options;
   options.self = self;
-  const char* env = std::getenv(kUpgradeDrillEnv);
-  const std::string drill = env ? env : "";
   if (drill == "refuse") {
     ++options.self.app_version;
     Log("master", absl::StrCat("upgrade drill: reading state version ",

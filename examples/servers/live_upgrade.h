@@ -156,7 +156,8 @@ void UnblockMasterSignals();
 // read another state version than `self` (app_version + 1: it refuses the
 // old master's HELLO, as a binary with a new state format would) and
 // "crash" makes it _exit(3) while validating the 2nd offered session
-// (mid-way: the old master takes every session back). A master not
+// (mid-way: the old master takes every session back); "slow" makes it
+// wait 1 s before it takes over (signals arriving meanwhile). A master not
 // started for an upgrade ignores it, so the variable can be set for the
 // first one and act in its successors.
 inline constexpr char kUpgradeDrillEnv[] = "GSSX_UPGRADE_DRILL";

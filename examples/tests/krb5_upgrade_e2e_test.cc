@@ -192,6 +192,48 @@ TEST_F(Krb5UpgradeTest, SighupTwiceMovesEveryLiveMitSessionEachTime) {
   EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
 }
 
+// The new master catches signals before it takes over: a SIGHUP that
+// arrives while it is still taking over (the "slow" drill: it waits 1 s
+// first) neither kills it nor is lost — once it serves, it upgrades again.
+TEST_F(Krb5UpgradeTest, SighupDuringTheTakeoverIsKeptForAfterIt) {
+  constexpr int kRequests = 6;
+  ASSERT_EQ(::setenv("GSSX_UPGRADE_DRILL", "slow", 1), 0);
+  std::unique_ptr<ServerProcess> server = StartServer();
+  ASSERT_NE(server, nullptr);
+  PausedClients clients(server->address(), realm_->service(), kRequests, {3});
+  ASSERT_TRUE(clients.AwaitPause(0));
+  server->Signal(SIGHUP);
+  ASSERT_TRUE(server->WaitForLog("upgrade drill: taking over in 1 s", kWait));
+  std::vector<std::string> started = server->LogLinesWith("upgrade: started pid ");
+  ASSERT_EQ(started.size(), 1u);
+  int successor = -1;
+  {
+    const std::string& line = started[0];
+    std::string rest = line.substr(line.find("started pid ") + 12);
+    ASSERT_TRUE(absl::SimpleAtoi(rest.substr(0, rest.find(' ')), &successor)) << line;
+  }
+  ASSERT_EQ(::kill(successor, SIGHUP), 0);  // still in its drill's wait
+  std::vector<pid_t> committed = AwaitCommits(*server, 2);
+  clients.Release(0);
+  ASSERT_EQ(committed.size(), 2u) << "the successor did not upgrade again";
+  EXPECT_EQ(committed[0], successor);
+  const std::vector<absl::StatusOr<Krb5ClientResult>>& results = clients.Join();
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_TRUE(results[i].ok()) << "client " << i << ": " << results[i].status();
+    EXPECT_EQ(results[i]->requests_ok, kRequests) << "client " << i;
+    EXPECT_EQ(ParentOf(results[i]->answered_by.back()), committed[1]);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(committed[0], &status, 0), committed[0]);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(::kill(committed[1], SIGTERM), 0);
+  ASSERT_EQ(::waitpid(committed[1], &status, 0), committed[1]);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
+  EXPECT_EQ(e.code, 0) << e.stats_line;
+  EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
+}
+
 // The new binary refuses (it reads another state version) or crashes
 // mid-way (at the 2nd session): the old master keeps every session, its
 // workers answer every request with the original contexts, and it goes on

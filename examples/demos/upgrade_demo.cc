@@ -610,11 +610,10 @@ int Main(const char* argv0) {
     return absl::StrJoin(v, " -> ");
   }().c_str());
   std::printf(
-      "SIGHUP->commit: until the old master logged the commit (the new binary "
-      "started and forked its workers while the old workers still served; then "
-      "the old workers handed back, every session offered);\n"
+      "SIGHUP->commit: until the old master logged the commit (its workers "
+      "handed back, the new binary started, every session offered);\n"
       "commit->served: until every client had an answer from the new master "
-      "(the sessions handed to its workers);\n"
+      "(its workers started, the sessions handed to them);\n"
       "pause: a client's longest request round trip (Wrap, write, answer read, "
       "Unwrap) answered after the SIGHUP and before the next one; median, p99, "
       "max over the %d clients.\n\n",

@@ -11,7 +11,6 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -58,11 +57,13 @@ const std::string& OwnBinaryPath() {
   return *path;
 }
 
-StartedUpgrade StartUpgrade(const transport::UpgradeHello& self) {
-  StartedUpgrade out;
+UpgradeOutcome UpgradeToNewBinary(
+    const transport::UpgradeHello& self, int listener, size_t n,
+    const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer) {
+  UpgradeOutcome out;
   if (OwnBinaryPath().empty()) {
-    out.source = transport::MakeError(transport::ErrorKind::kBadArgument,
-                                      "this binary's path is unknown");
+    out.report.status = transport::MakeError(transport::ErrorKind::kBadArgument,
+                                             "this binary's path is unknown");
     return out;
   }
   // Blocked in the child from the fork on (UnblockMasterSignals); here
@@ -74,49 +75,27 @@ StartedUpgrade StartUpgrade(const transport::UpgradeHello& self) {
       transport::StartSuccessor(OwnBinaryPath(), OwnArguments());
   (void)::sigprocmask(SIG_SETMASK, &before, nullptr);
   if (!successor.ok()) {
-    out.source = successor.status();
+    out.report.status = successor.status();
     return out;
   }
   out.successor = successor->pid;
   Log("master", absl::StrCat("upgrade: started pid ", out.successor, " (",
-                             OwnBinaryPath(), ")"));
-  out.source = transport::UpgradeSource::Begin(std::move(successor->channel_socket), self);
-  return out;
-}
-
-UpgradeOutcome FinishUpgrade(
-    StartedUpgrade started, int listener, size_t n,
-    const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer) {
-  UpgradeOutcome out;
-  out.successor = started.successor;
-  if (!started.source.ok()) {
-    out.report.status = started.source.status();
+                             OwnBinaryPath(), "); offering the listener and ",
+                             n, " sessions"));
+  absl::StatusOr<transport::UpgradeSource> up =
+      transport::UpgradeSource::Begin(std::move(successor->channel_socket), self);
+  if (!up.ok()) {
+    out.report.status = up.status();
     return out;
   }
-  transport::UpgradeSource& up = *started.source;
-  Log("master", absl::StrCat("upgrade: offering pid ", out.successor,
-                             " the listener and ", n, " sessions"));
   // Errors are kept by the source: Commit gives everything back then.
-  (void)up.OfferListeners({{"listen", listener}});
-  for (size_t i = 0; i < n; ++i) (void)offer(up, i);
-  out.report = up.Commit();
+  (void)up->OfferListeners({{"listen", listener}});
+  for (size_t i = 0; i < n; ++i) (void)offer(*up, i);
+  out.report = up->Commit();
   return out;
-}
-
-UpgradeOutcome UpgradeToNewBinary(
-    const transport::UpgradeHello& self, int listener, size_t n,
-    const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer) {
-  return FinishUpgrade(StartUpgrade(self), listener, n, offer);
 }
 
 bool StartedForUpgrade() { return std::getenv(transport::kUpgradeFdEnv) != nullptr; }
-
-int InheritedUpgradeFd() {
-  const char* env = std::getenv(transport::kUpgradeFdEnv);
-  int fd = -1;
-  if (env == nullptr || !absl::SimpleAtoi(env, &fd) || fd < 0) return -1;
-  return fd;
-}
 
 absl::StatusOr<transport::UpgradeBatch> ReceiveUpgrade(
     const transport::UpgradeHello& self,

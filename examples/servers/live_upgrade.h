@@ -10,10 +10,7 @@
 // between two requests (WorkerPool::CollectForUpgrade); the master starts
 // the binary at its own path (OwnBinaryPath(), resolved at startup) with
 // its own arguments, offers it the listener and every client (context,
-// socket), and commits. The gssx server starts the new binary first and
-// collects once it has accepted (StartUpgrade, FinishUpgrade): the new
-// master forks its workers before it answers, while the old workers still
-// serve, so clients wait only for the collection and the offers. Committed: the old master closes its copies and
+// socket), and commits. Committed: the old master closes its copies and
 // exits (its idle workers with it). Not committed (the new binary refused,
 // crashed, ran out of fds...): every client came back; the master submits
 // them to its pool again and keeps serving, and logs why.
@@ -90,34 +87,6 @@ UpgradeOutcome UpgradeToNewBinary(
     const transport::UpgradeHello& self, int listener, size_t n,
     const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer);
 
-// Old master, in two steps, so that the new binary gets ready (forks its
-// workers) before any client waits for it: StartUpgrade starts
-// OwnBinaryPath() and waits for its verdict on `self` (the new master
-// answers once its workers are up; this master's workers keep serving
-// meanwhile); FinishUpgrade then offers `listener` and the sessions, and
-// commits. UpgradeToNewBinary is both at once.
-struct StartedUpgrade {
-  pid_t successor = -1;  // -1: not started
-  // Accepted: ready for the offers. An error: not started, refused (the
-  // status says why) or no verdict; nothing was offered, and the
-  // successor, if any, owns nothing.
-  absl::StatusOr<transport::UpgradeSource> source;
-};
-StartedUpgrade StartUpgrade(const transport::UpgradeHello& self);
-UpgradeOutcome FinishUpgrade(
-    StartedUpgrade started, int listener, size_t n,
-    const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer);
-
-template <typename Context>
-UpgradeOutcome FinishUpgrade(StartedUpgrade started, const LiveUpgrade<Context>& upgrade,
-                             int listener, std::vector<PoolJob<Context>>& clients) {
-  return FinishUpgrade(
-      std::move(started), listener, clients.size(),
-      [&](transport::UpgradeSource& source, size_t i) {
-        return upgrade.offer(source, i, clients[i].ctx, clients[i].fd.get());
-      });
-}
-
 // Old master: hands `listener` and `clients` to a new copy of this binary.
 // On kCommitted the clients are the new master's (`clients` holds empty
 // contexts; destroying it closes this process's copies of the sockets).
@@ -136,11 +105,6 @@ UpgradeOutcome UpgradeToNewBinary(const LiveUpgrade<Context>& upgrade,
 
 // New master: true if this process was started by UpgradeToNewBinary.
 bool StartedForUpgrade();
-
-// New master: the fd of its upgrade channel, inherited from the old master
-// (-1 if none). Workers it forks before the takeover close it: the old
-// master must see the channel close when the new master dies.
-int InheritedUpgradeFd();
 
 // The master's signals that end a process by default (SIGHUP, SIGTERM,
 // SIGINT, SIGUSR1, SIGUSR2) are blocked in the new binary from its first

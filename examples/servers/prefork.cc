@@ -138,27 +138,13 @@ class Master {
                             listener_.Reset();
                             served_.clear();
                             handshakes_.Clear();
-                            // Forked before the takeover: the old
-                            // master's channel is the new master's only.
-                            if (int fd = InheritedUpgradeFd(); fd >= 0) ::close(fd);
                           }},
               [verbose = options.verbose](Context& ctx, int client, int stop) {
                 return Serve(ctx, client, stop, verbose);
               }) {}
 
-  // Forks the workers (Run does it if not done yet). A new master does it
-  // before it answers the old one, so that the sessions it takes find
-  // workers ready.
-  bool StartWorkers() {
-    started_ = true;
-    return pool_.Start().ok();
-  }
-  std::string identity() const { return cred_.name().identity(); }
-  // The listener, if it was not known at construction (a new master's).
-  void SetListener(UniqueFd listener) { listener_ = std::move(listener); }
-
   int Run() {
-    if (!started_ && !StartWorkers()) return 1;
+    if (!pool_.Start().ok()) return 1;
     while (!stopping_) {
       if (options_.workers > 0) pool_.Dispatch();
       std::vector<struct pollfd> fds;
@@ -206,21 +192,10 @@ class Master {
 
   // SIGHUP: live upgrade to the binary at our own path (live_upgrade.h).
   void Upgrade() {
-    // The new binary first: it forks its workers and accepts while ours
-    // still serve every client; only then are the clients collected, so
-    // that they wait for the collection, the offers and a dispatch only.
-    StartedUpgrade started = StartUpgrade(GssxLiveUpgrade().self);
-    if (!started.source.ok()) {
-      Log("master", absl::StrCat("upgrade failed (",
-                                 gssx::StatusText(started.source.status()),
-                                 "): 0 sessions returned; serving on"));
-      KillSuccessor(started.successor);
-      return;
-    }
     bool complete = true;
     std::deque<Conn> collected;
     if (options_.workers > 0) {
-      collected = pool_.CollectForUpgrade(absl::Seconds(5), &complete);
+      collected = pool_.CollectForUpgrade(absl::Seconds(10), &complete);
     }
     std::vector<Conn> clients(std::make_move_iterator(collected.begin()),
                               std::make_move_iterator(collected.end()));
@@ -228,13 +203,10 @@ class Master {
     served_.clear();
     if (!complete) {
       Log("master", "upgrade postponed: a worker is still mid-request");
-      started.source = absl::CancelledError("postponed");  // closes the channel
-      KillSuccessor(started.successor);
       Adopt(std::move(clients));
       return;
     }
-    UpgradeOutcome u =
-        FinishUpgrade(std::move(started), GssxLiveUpgrade(), listener_.get(), clients);
+    UpgradeOutcome u = UpgradeToNewBinary(GssxLiveUpgrade(), listener_.get(), clients);
     if (u.report.outcome == transport::UpgradeReport::Outcome::kCommitted) {
       Log("master", absl::StrCat("upgrade committed: pid ", u.successor,
                                  " took the listener and ",
@@ -257,9 +229,19 @@ class Master {
     Adopt(std::move(clients));
   }
 
-  // A new binary that did not commit owns nothing.
+  // A new binary that did not commit owns nothing. Its channel is closed
+  // by now, so it exits by itself (refused, or its peer gone): it gets a
+  // moment to, so that what runs at its exit (a sanitizer's leak check,
+  // with a helper process of its own) is not cut off and orphaned; then
+  // SIGKILL.
   static void KillSuccessor(pid_t pid) {
     if (pid <= 0) return;
+    const absl::Time deadline = absl::Now() + absl::Seconds(2);
+    while (absl::Now() < deadline) {
+      const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
+      if (r == pid || (r < 0 && errno != EINTR)) return;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   }
@@ -338,7 +320,6 @@ class Master {
   std::vector<Conn> served_;  // workers = 0 only
   WorkerPool<GssxHandoff> pool_;
   bool stopping_ = false;
-  bool started_ = false;  // the workers forked
 };
 
 }  // namespace
@@ -365,10 +346,6 @@ int RunPreforkServer(const PreforkOptions& options) {
   absl::StatusOr<UniqueFd> listener;
   std::vector<Conn> taken_over;
   const bool upgraded = StartedForUpgrade();
-  // A new master forks its workers before it answers the old one (which
-  // collects its clients only then): the sessions find them ready.
-  Master master(options, std::move(*cred), UniqueFd(), *signals);
-  if (upgraded && !master.StartWorkers()) return 1;
   if (upgraded) {
     absl::StatusOr<TakenOver<Context>> t = TakeOverFromOldMaster(GssxLiveUpgrade());
     if (!t.ok()) {
@@ -390,7 +367,7 @@ int RunPreforkServer(const PreforkOptions& options) {
                              upgraded ? "the listener taken over" : options.listen,
                              port ? " port " : "",
                              port ? std::to_string(port) : "", " as ",
-                             master.identity(),
+                             cred->name().identity(),
                              options.workers > 0
                                  ? absl::StrCat(" with ", options.workers, " workers")
                                  : " (no workers: the master serves connections)"));
@@ -398,7 +375,7 @@ int RunPreforkServer(const PreforkOptions& options) {
     std::string line = absl::StrCat(port, "\n");
     (void)!::write(options.port_fd, line.data(), line.size());
   }
-  master.SetListener(std::move(*listener));
+  Master master(options, std::move(*cred), std::move(*listener), *signals);
   master.Adopt(std::move(taken_over));
   return master.Run();
 }

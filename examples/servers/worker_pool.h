@@ -80,7 +80,8 @@
 //  - Not delivered and the context did not come back (lost, or the
 //    reclaim's outcome unknown): the job counts as a failure; the worker,
 //    if alive, may be serving it and says "ready" when done.
-//  - A worker that exits or hangs up at any time is reaped and replaced;
+//  - A worker that exits or hangs up at any time is reaped and replaced
+//    (not during CollectForUpgrade: then the next Dispatch replaces it);
 //    a hand-back received from a stopping worker is queued first.
 // Not thread-safe: the master's single thread drives it.
 #ifndef GSSX_EXAMPLES_SERVERS_WORKER_POOL_H_

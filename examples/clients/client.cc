@@ -29,10 +29,8 @@ std::vector<uint8_t> Bytes(const std::string& s) {
 
 }  // namespace
 
-absl::Status RunClientConnection(const Credentials& cred,
-                                 const ClientOptions& options,
-                                 int* requests_ok) {
-  *requests_ok = 0;
+absl::StatusOr<ClientSession> ClientSession::Open(const Credentials& cred,
+                                                  const ClientOptions& options) {
   absl::StatusOr<transport::UniqueFd> fd = Connect(options.connect);
   if (!fd.ok()) return fd.status();
   absl::StatusOr<Name> target = Name::Import(options.service, NameType::kHostBasedService);
@@ -42,40 +40,56 @@ absl::Status RunClientConnection(const Credentials& cred,
   absl::StatusOr<HandshakeStep> step = Context::Initiate(cred, init);
   if (!step.ok()) return step.status();
   if (absl::Status s = WriteFrame(fd->get(), step->output_token); !s.ok()) return s;
-  absl::StatusOr<std::vector<uint8_t>> reply = ReadFrame(fd->get(), absl::Seconds(30));
+  absl::StatusOr<std::vector<uint8_t>> reply =
+      ReadFrame(fd->get(), options.reply_timeout);
   if (!reply.ok()) return reply.status();
   Context& ctx = step->context;
   if (absl::StatusOr<std::vector<uint8_t>> more = ctx.Continue(*reply); !more.ok()) {
     return more.status();
   }
-  absl::StatusOr<std::vector<uint8_t>> welcome = ReadFrame(fd->get(), absl::Seconds(30));
+  absl::StatusOr<std::vector<uint8_t>> welcome =
+      ReadFrame(fd->get(), options.reply_timeout);
   if (!welcome.ok()) return welcome.status();
   absl::StatusOr<UnwrapResult> w = ctx.Unwrap(*welcome);
   if (!w.ok()) return w.status();
   if (std::string(w->message.begin(), w->message.end()) != "welcome") {
     return absl::DataLossError("unexpected welcome message");
   }
+  return ClientSession(std::move(*fd), std::move(ctx), options.reply_timeout);
+}
+
+absl::Status ClientSession::Request(int n) {
+  std::string text = absl::StrCat("request ", n);
+  absl::StatusOr<WrapResult> req = ctx_.Wrap(Bytes(text), /*confidential=*/true);
+  if (!req.ok()) return req.status();
+  if (absl::Status s = WriteFrame(fd_.get(), req->token); !s.ok()) return s;
+  absl::StatusOr<std::vector<uint8_t>> frame = ReadFrame(fd_.get(), timeout_);
+  if (!frame.ok()) {
+    return absl::Status(frame.status().code(),
+                        absl::StrCat("reply ", n, ": ", frame.status().message()));
+  }
+  absl::StatusOr<UnwrapResult> resp = ctx_.Unwrap(*frame);
+  if (!resp.ok()) return resp.status();
+  if (resp->supplementary != 0) {
+    return absl::DataLossError(absl::StrCat("reply ", n, ": supplementary bits ",
+                                            resp->supplementary));
+  }
+  if (std::string(resp->message.begin(), resp->message.end()) !=
+      absl::StrCat("re: ", text)) {
+    return absl::DataLossError(absl::StrCat("reply ", n, ": wrong content"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunClientConnection(const Credentials& cred,
+                                 const ClientOptions& options,
+                                 int* requests_ok) {
+  *requests_ok = 0;
+  absl::StatusOr<ClientSession> session = ClientSession::Open(cred, options);
+  if (!session.ok()) return session.status();
   for (int i = 0; i < options.requests; ++i) {
     if (options.before_request) options.before_request(i);
-    std::string text = absl::StrCat("request ", i);
-    absl::StatusOr<WrapResult> req = ctx.Wrap(Bytes(text), /*confidential=*/true);
-    if (!req.ok()) return req.status();
-    if (absl::Status s = WriteFrame(fd->get(), req->token); !s.ok()) return s;
-    absl::StatusOr<std::vector<uint8_t>> frame = ReadFrame(fd->get(), absl::Seconds(30));
-    if (!frame.ok()) {
-      return absl::Status(frame.status().code(),
-                          absl::StrCat("reply ", i, ": ", frame.status().message()));
-    }
-    absl::StatusOr<UnwrapResult> resp = ctx.Unwrap(*frame);
-    if (!resp.ok()) return resp.status();
-    if (resp->supplementary != 0) {
-      return absl::DataLossError(absl::StrCat("reply ", i, ": supplementary bits ",
-                                              resp->supplementary));
-    }
-    if (std::string(resp->message.begin(), resp->message.end()) !=
-        absl::StrCat("re: ", text)) {
-      return absl::DataLossError(absl::StrCat("reply ", i, ": wrong content"));
-    }
+    if (absl::Status s = session->Request(i); !s.ok()) return s;
     ++*requests_ok;
   }
   return absl::OkStatus();

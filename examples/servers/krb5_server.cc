@@ -292,6 +292,7 @@ int RunKrb5Server(const Krb5ServerOptions& options) {
   absl::StatusOr<int> signals =
       InstallSignalPipe({SIGTERM, SIGINT, SIGCHLD, SIGUSR1, SIGUSR2, SIGHUP});
   if (!signals.ok()) return 1;
+  UnblockMasterSignals();  // blocked since the exec if an old master started us
   int port = 0;
   absl::StatusOr<UniqueFd> listener;
   std::vector<Conn> taken_over;

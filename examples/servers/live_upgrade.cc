@@ -2,6 +2,7 @@
 #include "examples/servers/live_upgrade.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -30,6 +31,13 @@ std::vector<std::string> OwnArguments() {
   return args;
 }
 
+sigset_t MasterSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1, SIGUSR2}) sigaddset(&set, sig);
+  return set;
+}
+
 std::string ReadOwnBinaryPath() {
   char buf[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -38,6 +46,11 @@ std::string ReadOwnBinaryPath() {
 }
 
 }  // namespace
+
+void UnblockMasterSignals() {
+  const sigset_t set = MasterSignals();
+  (void)::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+}
 
 const std::string& OwnBinaryPath() {
   static const std::string* const path = new std::string(ReadOwnBinaryPath());
@@ -53,8 +66,14 @@ UpgradeOutcome UpgradeToNewBinary(
                                              "this binary's path is unknown");
     return out;
   }
+  // Blocked in the child from the fork on (UnblockMasterSignals); here
+  // they wait the few microseconds of the fork.
+  const sigset_t block = MasterSignals();
+  sigset_t before;
+  (void)::sigprocmask(SIG_BLOCK, &block, &before);
   absl::StatusOr<transport::Successor> successor =
       transport::StartSuccessor(OwnBinaryPath(), OwnArguments());
+  (void)::sigprocmask(SIG_SETMASK, &before, nullptr);
   if (!successor.ok()) {
     out.report.status = successor.status();
     return out;

@@ -106,6 +106,15 @@ UpgradeOutcome UpgradeToNewBinary(const LiveUpgrade<Context>& upgrade,
 // New master: true if this process was started by UpgradeToNewBinary.
 bool StartedForUpgrade();
 
+// The master's signals that end a process by default (SIGHUP, SIGTERM,
+// SIGINT, SIGUSR1, SIGUSR2) are blocked in the new binary from its first
+// instruction on: UpgradeToNewBinary blocks them around the fork, and a
+// blocked mask crosses exec. One sent to the new master while it starts or
+// takes over stays pending instead of killing it. The new master calls this
+// once its handlers are installed (InstallSignalPipe): what is pending then
+// goes into its pipe, for its loop.
+void UnblockMasterSignals();
+
 // Fault drills of a new master (tests, demos): when this environment
 // variable is set in a process started for an upgrade, "refuse" makes it
 // read another state version than `self` (app_version + 1: it refuses the

@@ -225,11 +225,25 @@ class Master {
     Log("master", absl::StrCat("upgrade failed (", gssx::StatusText(u.report.status),
                                "): ", u.report.returned.size(),
                                " sessions returned; serving on"));
-    if (u.successor > 0) {  // it owns nothing
-      ::kill(u.successor, SIGKILL);
-      ::waitpid(u.successor, nullptr, 0);
-    }
+    KillSuccessor(u.successor);
     Adopt(std::move(clients));
+  }
+
+  // A new binary that did not commit owns nothing. Its channel is closed
+  // by now, so it exits by itself (refused, or its peer gone): it gets a
+  // moment to, so that what runs at its exit (a sanitizer's leak check,
+  // with a helper process of its own) is not cut off and orphaned; then
+  // SIGKILL.
+  static void KillSuccessor(pid_t pid) {
+    if (pid <= 0) return;
+    const absl::Time deadline = absl::Now() + absl::Seconds(2);
+    while (absl::Now() < deadline) {
+      const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
+      if (r == pid || (r < 0 && errno != EINTR)) return;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
   }
 
  public:
@@ -311,6 +325,13 @@ class Master {
 }  // namespace
 
 int RunPreforkServer(const PreforkOptions& options) {
+  // First, before taking over: a SIGHUP (or SIGTERM) that arrives while
+  // the old master hands us its sessions waits in the pipe for the loop,
+  // instead of killing a process that may own them already.
+  absl::StatusOr<int> signals =
+      InstallSignalPipe({SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD, SIGHUP});
+  if (!signals.ok()) return 1;
+  UnblockMasterSignals();  // blocked since the exec if an old master started us
   AcquireOptions acquire;
   acquire.keytab_path = options.keytab;
   acquire.trust_path = options.trust;
@@ -342,9 +363,6 @@ int RunPreforkServer(const PreforkOptions& options) {
     Log("master", gssx::StatusText(listener.status()));
     return 1;
   }
-  absl::StatusOr<int> signals =
-      InstallSignalPipe({SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGCHLD, SIGHUP});
-  if (!signals.ok()) return 1;
   Log("master", absl::StrCat("listening on ",
                              upgraded ? "the listener taken over" : options.listen,
                              port ? " port " : "",

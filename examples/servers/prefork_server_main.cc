@@ -17,6 +17,14 @@
 #include "examples/common/cli.h"
 #include "examples/servers/prefork.h"
 #include "examples/servers/server_flags.h"
+#include "examples/servers/server_util.h"
+
+// What the binary says it is, in its first log line. The upgrade demo
+// builds a second binary from these sources with another value
+// (//examples:prefork_server_v2), to show which one is running.
+#ifndef GSSX_EXAMPLE_SERVER_VERSION
+#define GSSX_EXAMPLE_SERVER_VERSION "1"
+#endif
 
 ABSL_FLAG(int, workers, 4,
           "number of pre-forked workers; 0: no handoff, the master serves "
@@ -40,5 +48,6 @@ int main(int argc, char** argv) {
                          "--workers must be >= 0 (--help)\n");
     return 2;
   }
+  gssx::examples::Log("master", "prefork_server version " GSSX_EXAMPLE_SERVER_VERSION);
   return gssx::examples::RunPreforkServer(o);
 }

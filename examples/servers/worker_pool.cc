@@ -51,6 +51,12 @@ namespace internal {
 using transport::Channel;
 using transport::UniqueFd;
 
+namespace {
+// The master's signal mask before it blocked everything to fork a worker;
+// the worker restores it once its handlers are its own (WorkerSignals).
+sigset_t g_mask_before_fork;
+}  // namespace
+
 absl::StatusOr<WorkerProcess> Fork(
     const std::function<void()>& in_child,
     const std::function<int(Channel, UniqueFd)>& child) {
@@ -58,8 +64,18 @@ absl::StatusOr<WorkerProcess> Fork(
   if (!ch.ok()) return ch.status();
   absl::StatusOr<std::pair<UniqueFd, UniqueFd>> ctl = transport::MakeSocketPair();
   if (!ctl.ok()) return ctl.status();
+  // The child starts with the master's signal handlers, which write into
+  // the master's signal pipe: a SIGTERM for a worker that has just been
+  // forked would reach the master (which would stop) and not the worker
+  // (which would not). So every signal is blocked from before the fork
+  // until the child has its own (WorkerSignals).
+  sigset_t all;
+  sigfillset(&all);
+  (void)::pthread_sigmask(SIG_BLOCK, &all, &g_mask_before_fork);
   const pid_t pid = ::fork();
-  if (pid < 0) return transport::OsError(errno, "fork");
+  const int fork_errno = errno;
+  if (pid != 0) (void)::pthread_sigmask(SIG_SETMASK, &g_mask_before_fork, nullptr);
+  if (pid < 0) return transport::OsError(fork_errno, "fork");
   if (pid == 0) {
     // Keep only this worker's ends.
     ch->first.Reset();
@@ -91,6 +107,9 @@ int WorkerSignals() {
   ::signal(SIGUSR1, SIG_DFL);
   ::signal(SIGUSR2, SIG_DFL);
   ::signal(SIGCHLD, SIG_DFL);
+  // Blocked since the fork (Fork): what came meanwhile is delivered now,
+  // into this worker's own pipe.
+  (void)::pthread_sigmask(SIG_SETMASK, &g_mask_before_fork, nullptr);
   return *stop;
 }
 

@@ -177,14 +177,17 @@ struct WorkerProcess {
 };
 
 // Forks a worker: `child(channel, control)` runs in the child, whose exit
-// code is its return value. `in_child` runs first there.
+// code is its return value. `in_child` runs first there. The child starts
+// with every signal blocked (the master's handlers, inherited, must not
+// run in it): `child` calls WorkerSignals first, which unblocks them.
 absl::StatusOr<WorkerProcess> Fork(
     const std::function<void()>& in_child,
     const std::function<int(transport::Channel, transport::UniqueFd)>& child);
 
 // The worker's side of the loop, apart from the handoff: sets up its
 // signals (SIGTERM: stop, to the returned pipe; SIGINT ignored: the master
-// stops the workers) and returns the stop pipe, or -1.
+// stops the workers), unblocks them (a SIGTERM sent since the fork is
+// delivered now) and returns the stop pipe, or -1.
 int WorkerSignals();
 // Says "ready" ('R'; or `what`) on `control`; false if the master is gone.
 bool SayReady(int control, char what = 'R');

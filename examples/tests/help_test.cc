@@ -40,7 +40,8 @@ INSTANTIATE_TEST_SUITE_P(
     Examples, HelpTest,
     ::testing::Values("prefork_server", "client", "demo", "session",
                       "fork_exec_server", "handoff_load", "krb5_server",
-                      "krb5_client", "krb5_demo", "self_accepting_server"),
+                      "krb5_client", "krb5_demo", "self_accepting_server",
+                      "prefork_server_v2", "upgrade_demo"),
     [](const ::testing::TestParamInfo<const char*>& info) {
       return std::string(info.param);
     });

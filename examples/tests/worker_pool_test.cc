@@ -8,6 +8,7 @@
 // respawns nobody.
 #include "examples/servers/worker_pool.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -256,6 +257,54 @@ TEST_F(WorkerPoolTest, DeadWorkerIsReplaced) {
   pool.Stop();
   EXPECT_EQ(pool.stats().worker_deaths, 1);
   EXPECT_EQ(pool.stats().failures, 0);
+}
+
+// The master's SIGTERM handler, as a server's: writes into a pipe that
+// its forked workers share.
+int g_master_pipe = -1;
+void MasterOnTerm(int) {
+  const char c = 'T';
+  (void)!::write(g_master_pipe, &c, 1);
+}
+
+// A worker SIGTERMed the moment it is forked (a live upgrade collecting
+// from a pool just started): the signal is the worker's — it stops and is
+// replaced — and never runs the master's inherited handler (which would
+// tell the master to stop, and leave the worker running).
+TEST_F(WorkerPoolTest, SigtermToAWorkerJustForkedIsTheWorkersNotTheMasters) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
+  UniqueFd master_r(p[0]), master_w(p[1]);
+  g_master_pipe = master_w.get();
+  struct sigaction on_term {}, before {};
+  on_term.sa_handler = MasterOnTerm;
+  sigemptyset(&on_term.sa_mask);
+  ASSERT_EQ(::sigaction(SIGTERM, &on_term, &before), 0);
+  constexpr int kWorkers = 4;
+  {
+    WorkerPool<NoteHandoff> pool({.workers = kWorkers}, Answer);
+    ASSERT_OK(pool.Start());
+    for (pid_t pid : pool.pids()) ASSERT_EQ(::kill(pid, SIGTERM), 0);
+    // Each stops (exit 0 on its stop pipe) and is replaced.
+    for (int i = 0; i < 500 && pool.stats().worker_deaths < kWorkers; ++i) {
+      std::vector<struct pollfd> fds;
+      pool.AppendPollFds(&fds);
+      ::poll(fds.data(), fds.size(), 10);
+      pool.HandleEvents(fds);
+      pool.HandleSignal(SIGCHLD);
+    }
+    EXPECT_EQ(pool.stats().worker_deaths, kWorkers);
+    // The replacements serve.
+    UniqueFd client = Submit(pool, "after");
+    EXPECT_GT(PidOf(AwaitAnswer(pool, client.get())), 0);
+    pool.Stop();
+  }
+  ASSERT_EQ(::sigaction(SIGTERM, &before, nullptr), 0);
+  g_master_pipe = -1;
+  char c;
+  EXPECT_EQ(::read(master_r.get(), &c, 1), -1)
+      << "a worker ran the master's SIGTERM handler";
+  EXPECT_EQ(errno, EAGAIN);
 }
 
 // SIGUSR1's drill: the worker chosen is killed mid-handoff; the context

@@ -28,7 +28,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gssx/context.h"
-#include "gssx/testdata/upgrade_frames.h"
+#include "testing/frames.h"
 #include "gssx/upgrade.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"

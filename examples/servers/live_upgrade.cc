@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "examples/servers/live_upgrade.h"
 
+#include <limits.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -10,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "examples/servers/server_util.h"
-#include "gssx/upgrade.h"
 #include "transport/base/errors.h"
 
 namespace gssx::examples {
@@ -27,44 +29,62 @@ std::vector<std::string> OwnArguments() {
   return args;
 }
 
+std::string ReadOwnBinaryPath() {
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
 }  // namespace
 
-UpgradeOutcome UpgradeToNewBinary(int listener,
-                                  std::vector<PoolJob<Context>>& clients) {
+const std::string& OwnBinaryPath() {
+  static const std::string* const path = new std::string(ReadOwnBinaryPath());
+  return *path;
+}
+
+UpgradeOutcome UpgradeToNewBinary(
+    const transport::UpgradeHello& self, int listener, size_t n,
+    const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer) {
   UpgradeOutcome out;
+  if (OwnBinaryPath().empty()) {
+    out.report.status = transport::MakeError(transport::ErrorKind::kBadArgument,
+                                             "this binary's path is unknown");
+    return out;
+  }
   absl::StatusOr<transport::Successor> successor =
-      transport::StartSuccessor("/proc/self/exe", OwnArguments());
+      transport::StartSuccessor(OwnBinaryPath(), OwnArguments());
   if (!successor.ok()) {
     out.report.status = successor.status();
     return out;
   }
   out.successor = successor->pid;
-  Log("master", absl::StrCat("upgrade: started pid ", out.successor, "; offering the "
-                             "listener and ", clients.size(), " sessions"));
-  absl::StatusOr<transport::UpgradeSource> up = transport::UpgradeSource::Begin(
-      std::move(successor->channel_socket),
-      {kPreforkUpgradeTag, kPreforkUpgradeVersion});
+  Log("master", absl::StrCat("upgrade: started pid ", out.successor, " (",
+                             OwnBinaryPath(), "); offering the listener and ",
+                             n, " sessions"));
+  absl::StatusOr<transport::UpgradeSource> up =
+      transport::UpgradeSource::Begin(std::move(successor->channel_socket), self);
   if (!up.ok()) {
     out.report.status = up.status();
     return out;
   }
   // Errors are kept by the source: Commit gives everything back then.
   (void)up->OfferListeners({{"listen", listener}});
-  for (size_t i = 0; i < clients.size(); ++i) {
-    (void)OfferContextSession(*up, i, clients[i].ctx, clients[i].fd.get(), {});
-  }
+  for (size_t i = 0; i < n; ++i) (void)offer(*up, i);
   out.report = up->Commit();
   return out;
 }
 
 bool StartedForUpgrade() { return std::getenv(transport::kUpgradeFdEnv) != nullptr; }
 
-absl::StatusOr<TakenOver> TakeOverFromOldMaster() {
+absl::StatusOr<transport::UpgradeBatch> ReceiveUpgrade(
+    const transport::UpgradeHello& self,
+    std::function<absl::Status(absl::Span<const uint8_t>)> validate) {
   absl::StatusOr<transport::Channel> channel = transport::InheritedUpgradeChannel();
   if (!channel.ok()) return channel.status();
   transport::UpgradeTargetOptions options;
-  options.self = {kPreforkUpgradeTag, kPreforkUpgradeVersion};
-  options.validate_context = ContextTokenValidator();
+  options.self = self;
+  options.validate_context = std::move(validate);
   absl::StatusOr<transport::UpgradeTarget> target =
       transport::UpgradeTarget::Accept(std::move(*channel), options);
   if (!target.ok()) return target.status();
@@ -75,19 +95,11 @@ absl::StatusOr<TakenOver> TakeOverFromOldMaster() {
         absl::StrCat("upgrade: ", batch->listeners.size(),
                      " listeners offered, 1 expected"));
   }
-  TakenOver out;
-  out.listener = std::move(batch->listeners[0].fd);
-  for (transport::IncomingSession& s : batch->sessions) {
-    absl::StatusOr<Context> ctx = ImportUpgradedContext(s);
-    if (!ctx.ok()) {
-      // Validated before the COMMIT; only memory can fail here.
-      Log("master", absl::StrCat("upgrade: a session lost: ",
-                                 gssx::StatusText(ctx.status())));
-      continue;
-    }
-    out.clients.push_back({std::move(*ctx), std::move(s.client)});
-  }
-  return out;
+  return batch;
+}
+
+void LogLostSession(const absl::Status& why) {
+  Log("master", absl::StrCat("upgrade: a session lost: ", transport::StatusText(why)));
 }
 
 }  // namespace gssx::examples

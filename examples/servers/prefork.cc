@@ -25,6 +25,7 @@
 #include "gssx/credentials.h"
 #include "gssx/handoff.h"
 #include "gssx/status.h"
+#include "gssx/upgrade.h"
 #include "transport/channel.h"
 #include "transport/base/errors.h"
 #include "transport/base/unique_fd.h"
@@ -111,6 +112,19 @@ bool Serve(Context& ctx, int client, int stop, bool verbose) {
 
 using Conn = PoolJob<Context>;
 
+// gssx contexts through a live upgrade (live_upgrade.h, gssx/upgrade.h).
+LiveUpgrade<Context> GssxLiveUpgrade() {
+  LiveUpgrade<Context> u;
+  u.self = {kPreforkUpgradeTag, kPreforkUpgradeVersion};
+  u.offer = [](transport::UpgradeSource& source, uint64_t id, Context& ctx,
+               int fd) { return OfferContextSession(source, id, ctx, fd, {}); };
+  u.validate = ContextTokenValidator();
+  u.import = [](const transport::IncomingSession& s) {
+    return ImportUpgradedContext(s);
+  };
+  return u;
+}
+
 class Master {
  public:
   Master(const PreforkOptions& options, Credentials cred, UniqueFd listener,
@@ -192,7 +206,7 @@ class Master {
       Adopt(std::move(clients));
       return;
     }
-    UpgradeOutcome u = UpgradeToNewBinary(listener_.get(), clients);
+    UpgradeOutcome u = UpgradeToNewBinary(GssxLiveUpgrade(), listener_.get(), clients);
     if (u.report.outcome == transport::UpgradeReport::Outcome::kCommitted) {
       Log("master", absl::StrCat("upgrade committed: pid ", u.successor,
                                  " took the listener and ",
@@ -306,12 +320,13 @@ int RunPreforkServer(const PreforkOptions& options) {
     Log("master", absl::StrCat("credentials: ", gssx::StatusText(cred.status())));
     return 1;
   }
+  (void)OwnBinaryPath();  // now: a SIGHUP's new binary may replace the file
   int port = 0;
   absl::StatusOr<UniqueFd> listener;
   std::vector<Conn> taken_over;
   const bool upgraded = StartedForUpgrade();
   if (upgraded) {
-    absl::StatusOr<TakenOver> t = TakeOverFromOldMaster();
+    absl::StatusOr<TakenOver<Context>> t = TakeOverFromOldMaster(GssxLiveUpgrade());
     if (!t.ok()) {
       Log("master", absl::StrCat("upgrade: ", gssx::StatusText(t.status())));
       return 1;

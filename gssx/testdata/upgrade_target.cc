@@ -9,7 +9,7 @@
 //   upgrade_target <app_version> emfile-after <k>  (after validating the
 //       k-th session, fills its fd table: the next fd cannot arrive)
 //
-// Serving: each session's client sends frames (upgrade_frames.h) holding a
+// Serving: each session's client sends frames (testing/frames.h) holding a
 // gssx Wrap token; the answer is a Wrap of
 // "pid=<pid> supp=<unwrap's supplementary bits> state=<blob> msg=<msg>".
 // A connection on a listener gets "new <pid>\n" and is closed. Exits 0 once
@@ -30,7 +30,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gssx/context.h"
-#include "gssx/testdata/upgrade_frames.h"
+#include "testing/frames.h"
 #include "gssx/upgrade.h"
 #include "transport/base/errors.h"
 #include "transport/upgrade.h"

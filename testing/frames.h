@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Length-prefixed frames on a stream socket, for the live-upgrade test and
-// its target program (stream sockets): u32 little-endian length (<= 64 KiB), then the bytes.
-#ifndef GSSX_TESTDATA_UPGRADE_FRAMES_H_
-#define GSSX_TESTDATA_UPGRADE_FRAMES_H_
+// Length-prefixed frames on a stream socket, for the live-upgrade tests
+// (gssx and MIT) and their target programs: u32 little-endian length
+// (<= 64 KiB), then the bytes. Blocking; no dependencies.
+#ifndef GSSX_TESTING_FRAMES_H_
+#define GSSX_TESTING_FRAMES_H_
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -56,4 +57,4 @@ inline std::optional<std::vector<uint8_t>> ReadFrame(int fd) {
 
 }  // namespace gssx::testing
 
-#endif  // GSSX_TESTDATA_UPGRADE_FRAMES_H_
+#endif  // GSSX_TESTING_FRAMES_H_

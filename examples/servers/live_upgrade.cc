@@ -14,6 +14,9 @@
 #include "absl/strings/str_split.h"
 #include "examples/servers/server_util.h"
 #include "transport/base/errors.h"
+#ifdef GSSX_EXAMPLE_UPGRADE_FAULTS  // testonly binaries (prefork_server_faulty)
+#include "examples/testdata/upgrade_fault.h"
+#endif
 
 namespace gssx::examples {
 namespace {
@@ -85,6 +88,9 @@ absl::StatusOr<transport::UpgradeBatch> ReceiveUpgrade(
   transport::UpgradeTargetOptions options;
   options.self = self;
   options.validate_context = std::move(validate);
+#ifdef GSSX_EXAMPLE_UPGRADE_FAULTS
+  testdata::InjectUpgradeFault(options);
+#endif
   absl::StatusOr<transport::UpgradeTarget> target =
       transport::UpgradeTarget::Accept(std::move(*channel), options);
   if (!target.ok()) return target.status();

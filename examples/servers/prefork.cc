@@ -230,8 +230,18 @@ class Master {
                                "): ", u.report.returned.size(),
                                " sessions returned; serving on"));
     if (u.successor > 0) {  // it owns nothing
-      ::kill(u.successor, SIGKILL);
-      ::waitpid(u.successor, nullptr, 0);
+      // One that refused or failed exits by itself (killing it mid-exit
+      // can orphan what its exit runs, e.g. a sanitizer's leak-check
+      // tracer); one still running after 2 s is killed.
+      const absl::Time give_up = absl::Now() + absl::Seconds(2);
+      while (::waitpid(u.successor, nullptr, WNOHANG) == 0) {
+        if (absl::Now() > give_up) {
+          ::kill(u.successor, SIGKILL);
+          ::waitpid(u.successor, nullptr, 0);
+          break;
+        }
+        absl::SleepFor(absl::Milliseconds(5));
+      }
     }
     Adopt(std::move(clients));
   }

@@ -577,11 +577,14 @@ absl::StatusOr<UpgradeTarget> UpgradeTarget::Accept(
   ReceivedToken received;
   absl::StatusOr<Parsed> hello = ReceiveMessage(
       ch, 0, options.step_timeout,
-      [](const Parsed& p) {
-        return p.type == kHello ? absl::OkStatus() : Unexpected(p, "HELLO");
+      [&options](const Parsed& p) {
+        if (p.type != kHello) return Unexpected(p, "HELLO");
+        if (options.before_consume) options.before_consume("HELLO");
+        return absl::OkStatus();
       },
       &received);
   if (!hello.ok()) return hello.status();
+  if (options.after_receive) options.after_receive("HELLO");
   absl::Status verdict;
   if (hello->version != kUpgradeProtocolVersion) {
     verdict = MakeError(ErrorKind::kPeerNotAllowed,
@@ -639,7 +642,7 @@ absl::StatusOr<UpgradeBatch> UpgradeTarget::ReceiveBatch() {
   UpgradeBatch pending;
   uint32_t listener_messages = 0;
   for (;;) {
-    auto check = [&](const Parsed& p) -> absl::Status {
+    auto check_in_batch = [&](const Parsed& p) -> absl::Status {
       if (p.type == kCommit) {
         if (p.sessions != pending.sessions.size() ||
             p.listener_messages != listener_messages) {
@@ -662,6 +665,13 @@ absl::StatusOr<UpgradeBatch> UpgradeTarget::ReceiveBatch() {
       if (p.type == kListeners) return absl::OkStatus();
       return Unexpected(p, "LISTENERS, SESSION or COMMIT");
     };
+    auto check = [&](const Parsed& p) -> absl::Status {
+      absl::Status verdict = check_in_batch(p);
+      if (verdict.ok() && options_.before_consume) {
+        options_.before_consume(TypeName(p.type));
+      }
+      return verdict;
+    };
     ReceivedToken received;
     absl::StatusOr<Parsed> m = ReceiveMessage(
         *channel_, kMaxUpgradeListeners, options_.step_timeout, check,
@@ -670,6 +680,7 @@ absl::StatusOr<UpgradeBatch> UpgradeTarget::ReceiveBatch() {
       finish();
       return m.status();
     }
+    if (options_.after_receive) options_.after_receive(TypeName(m->type));
     switch (m->type) {
       case kCommit:
         finish();

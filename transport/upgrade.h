@@ -294,6 +294,14 @@ struct UpgradeTargetOptions {
       validate_context;
   // How long to wait for each message from the source.
   absl::Duration step_timeout = absl::Seconds(10);
+  // Seams for fault drills (tests), with the message type's name ("HELLO",
+  // "LISTENERS", "SESSION", "COMMIT"). before_consume: the message parsed
+  // and passed every check; its latch is next. after_receive: consumed and
+  // acknowledged, not yet acted on (for the COMMIT: before ReceiveBatch
+  // returns). Between the latch and the ack there is no hook (the
+  // channel's; the syscall seam reaches it).
+  std::function<void(const char* type)> before_consume;
+  std::function<void(const char* type)> after_receive;
 };
 
 struct IncomingListener {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -88,15 +89,17 @@ std::vector<uint8_t> CommitBody(uint32_t sessions, uint32_t listeners) {
 // the source on the other end with hand-made tokens.
 class FakeSource {
  public:
-  FakeSource() {
+  explicit FakeSource(
+      std::function<void(UpgradeTargetOptions&)> configure = nullptr) {
     auto pair = Channel::Pair();
     EXPECT_OK(pair.status());
     source_.emplace(std::move(pair->first));
     Channel target_end = std::move(pair->second);
-    thread_ = std::thread([this, ch = std::move(target_end)]() mutable {
+    thread_ = std::thread([this, configure, ch = std::move(target_end)]() mutable {
       UpgradeTargetOptions options;
       options.self = {"app", 7};
       options.step_timeout = kWait;
+      if (configure) configure(options);
       absl::StatusOr<UpgradeTarget> t =
           UpgradeTarget::Accept(std::move(ch), options);
       if (!t.ok()) {
@@ -284,6 +287,52 @@ TEST(UpgradeProtocolTest, ValidBatchByHand) {
   EXPECT_EQ(batch.sessions[0].context_token.size(), 3u);
   EXPECT_EQ(batch.sessions[0].state.size(), 2u);
   EXPECT_TRUE(batch.sessions[0].client.valid());
+}
+
+// The fault-drill seams: before_consume sees each message that passed its
+// checks (before its latch), after_receive each one consumed and acked.
+TEST(UpgradeProtocolTest, TargetSeamsSeeEveryMessageInOrder) {
+  std::vector<std::string> before, after;
+  FakeSource source([&](UpgradeTargetOptions& o) {
+    o.before_consume = [&before](const char* t) { before.push_back(t); };
+    o.after_receive = [&after](const char* t) { after.push_back(t); };
+  });
+  ASSERT_THAT(source.Greet(), IsOkAndHolds(true));
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  EXPECT_OK(source.Send(Token(3, {1, 0, 0, 0, 1, 0, 'l'}), {a.get()}));
+  EXPECT_OK(source.Send(Token(4, SessionBody(1, 3, 0, 3)), {a.get()}));
+  EXPECT_OK(source.Send(Token(4, SessionBody(2, 3, 0, 3)), {a.get()}));
+  EXPECT_OK(source.Send(Token(5, CommitBody(2, 1))));
+  source.Join();
+  ASSERT_OK(source.result().status());
+  const std::vector<std::string> all = {"HELLO", "LISTENERS", "SESSION",
+                                        "SESSION", "COMMIT"};
+  EXPECT_EQ(before, all);
+  EXPECT_EQ(after, all);
+}
+
+// A message rejected by its checks reaches neither seam (it is never
+// consumed); what came before did.
+TEST(UpgradeProtocolTest, TargetSeamsSkipARejectedMessage) {
+  std::vector<std::string> before, after;
+  FakeSource source([&](UpgradeTargetOptions& o) {
+    o.before_consume = [&before](const char* t) { before.push_back(t); };
+    o.after_receive = [&after](const char* t) { after.push_back(t); };
+    o.validate_context = [](absl::Span<const uint8_t>) {
+      return absl::InvalidArgumentError("cannot import this context");
+    };
+  });
+  ASSERT_THAT(source.Greet(), IsOkAndHolds(true));
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  UniqueFd a(sv[0]), b(sv[1]);
+  EXPECT_FALSE(source.Send(Token(4, SessionBody(1, 3, 0, 3)), {a.get()}).ok());
+  source.Join();
+  EXPECT_FALSE(source.result().ok());
+  EXPECT_EQ(before, std::vector<std::string>{"HELLO"});
+  EXPECT_EQ(after, std::vector<std::string>{"HELLO"});
 }
 
 // The source refuses a VERDICT it cannot parse, and a target that answers

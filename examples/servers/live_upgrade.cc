@@ -16,6 +16,9 @@
 #include "absl/time/clock.h"
 #include "examples/servers/server_util.h"
 #include "transport/base/errors.h"
+#ifdef GSSX_EXAMPLE_UPGRADE_FAULTS  // testonly binaries (prefork_server_faulty)
+#include "examples/testdata/upgrade_fault.h"
+#endif
 
 namespace gssx::examples {
 namespace {
@@ -123,6 +126,9 @@ absl::StatusOr<transport::UpgradeBatch> ReceiveUpgrade(
     }
     return validate ? validate(token) : absl::OkStatus();
   };
+#ifdef GSSX_EXAMPLE_UPGRADE_FAULTS
+  testdata::InjectUpgradeFault(options);
+#endif
   absl::StatusOr<transport::UpgradeTarget> target =
       transport::UpgradeTarget::Accept(std::move(*channel), options);
   if (!target.ok()) return target.status();

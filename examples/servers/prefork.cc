@@ -115,7 +115,11 @@ using Conn = PoolJob<Context>;
 // gssx contexts through a live upgrade (live_upgrade.h, gssx/upgrade.h).
 LiveUpgrade<Context> GssxLiveUpgrade() {
   LiveUpgrade<Context> u;
+#ifdef GSSX_PREFORK_UPGRADE_VERSION  // testonly prefork_server_incompatible
+  u.self = {kPreforkUpgradeTag, GSSX_PREFORK_UPGRADE_VERSION};
+#else
   u.self = {kPreforkUpgradeTag, kPreforkUpgradeVersion};
+#endif
   u.offer = [](transport::UpgradeSource& source, uint64_t id, Context& ctx,
                int fd) { return OfferContextSession(source, id, ctx, fd, {}); };
   u.validate = ContextTokenValidator();

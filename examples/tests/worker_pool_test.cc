@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -257,6 +258,67 @@ TEST_F(WorkerPoolTest, FaultDrillReclaimsAndPassesTheJobOn) {
   EXPECT_EQ(pool.pids().size(), 2u);  // replaced
   pool.Stop();
   EXPECT_EQ(pool.stats().failures, 0);
+}
+
+// The worker's main for the queueing test: waits for a byte from the
+// client ("go"), then answers as Answer.
+bool AnswerOnGo(Note& note, int client, int stop_fd) {
+  char go;
+  if (::read(client, &go, 1) != 1) return true;
+  return Answer(note, client, stop_fd);
+}
+
+// One worker, two clients: the second is queued behind the first (no
+// worker is idle), and the worker takes it as soon as the first ends —
+// with one non-blocking recvmsg, saying no "ready" for the first: the ack
+// of the queued handoff is what tells the master the first has ended.
+// The master's bookkeeping must come out right: after both, the worker is
+// idle again, and while it serves the second it counts as serving one
+// client, so a third is queued behind it (with that ack not counted as
+// the end of the first, the worker would count as serving two).
+TEST_F(WorkerPoolTest, QueuedHandoffIsTakenAtOnceAndTheWorkerIsIdleAfter) {
+  WorkerPool<NoteHandoff> pool({.workers = 1}, AnswerOnGo);
+  ASSERT_OK(pool.Start());
+  const pid_t worker = pool.pids().at(0);
+  auto pump = [&pool](const std::function<bool()>& until) {
+    for (int i = 0; i < 250 && !until(); ++i) {
+      pool.Dispatch();
+      std::vector<struct pollfd> fds;
+      pool.AppendPollFds(&fds);
+      ::poll(fds.data(), fds.size(), pool.PollTimeoutMs(20));
+      pool.HandleEvents(fds);
+    }
+    return until();
+  };
+  ASSERT_TRUE(pump([&] { return pool.HasIdle(); }));
+  UniqueFd first = Submit(pool, "first");
+  UniqueFd second = Submit(pool, "second");
+  // Both sent: the first to the idle worker, the second queued behind it.
+  ASSERT_TRUE(pump([&] { return pool.queued() == 0; }));
+  EXPECT_FALSE(pool.HasIdle());
+  ASSERT_EQ(::write(first.get(), "g", 1), 1);
+  EXPECT_EQ(AwaitAnswer(pool, first.get()), absl::StrCat(worker, ":first"));
+  // Serving the second now; the master has seen its ack (the first's end),
+  // so the worker has one client: the third is queued behind it.
+  ASSERT_TRUE(pump([&] { return pool.stats().handoffs == 2; }));
+  EXPECT_FALSE(pool.HasIdle());
+  UniqueFd third = Submit(pool, "third");
+  EXPECT_TRUE(pump([&] { return pool.queued() == 0; }));
+  ASSERT_EQ(::write(second.get(), "g", 1), 1);
+  EXPECT_EQ(AwaitAnswer(pool, second.get()), absl::StrCat(worker, ":second"));
+  ASSERT_EQ(::write(third.get(), "g", 1), 1);
+  EXPECT_EQ(AwaitAnswer(pool, third.get()), absl::StrCat(worker, ":third"));
+  EXPECT_TRUE(pump([&] { return pool.HasIdle(); }));
+  UniqueFd fourth = Submit(pool, "fourth");
+  ASSERT_EQ(::write(fourth.get(), "g", 1), 1);
+  EXPECT_EQ(AwaitAnswer(pool, fourth.get()), absl::StrCat(worker, ":fourth"));
+  EXPECT_TRUE(pump([&] { return pool.HasIdle(); }));
+  pool.Stop();
+  EXPECT_EQ(pool.stats().handoffs, 4);
+  EXPECT_EQ(pool.stats().reclaims, 0);
+  EXPECT_EQ(pool.stats().rebalanced, 0);
+  EXPECT_EQ(pool.stats().failures, 0);
+  EXPECT_EQ(pool.stats().worker_deaths, 0);
 }
 
 }  // namespace

@@ -88,6 +88,9 @@ struct Channel::Message {
   // scratch_, or into key_copy once queued.
   absl::Span<const uint8_t> key;
   SecretBuffer key_copy;               // HANDOFF*, when queued
+  // How much of scratch_ the body took: what to wipe once the key or
+  // token view is done with (not the whole receive buffer, ~8 KiB).
+  size_t received = 0;
   uint32_t result = 0;                 // ACK
   std::vector<UniqueFd> fds;
 };
@@ -340,6 +343,7 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
   if (!in.ok()) return in.status();
   Message m;
   m.fds = std::move(in->fds);
+  m.received = std::min(in->size, kRecvSize);
   // Wipe what we received (it may hold a one-time key) when we leave,
   // unless the message keeps a view of it; the caller wipes then.
   const size_t received = in->size;
@@ -496,14 +500,14 @@ absl::Status Channel::AwaitAck(Handoff& handoff, absl::Duration timeout) {
         // The queue is full (a peer sending while it owes us an ack):
         // refuse this one now, so that its sender reclaims it, instead of
         // holding its fds and a locked key copy for as long as it likes.
-        sodium_memzero(scratch_.data(), kRecvSize);
+        sodium_memzero(scratch_.data(), m->received);
         (void)SendAck(m->expect.id,
                       static_cast<uint32_t>(ErrorKind::kTooManyFds));
         continue;  // its fds close with m
       }
       // A handoff travelling the other way: keep it for Receive.
       absl::StatusOr<SecretBuffer> key = SecretBuffer::CopyOf(m->key);
-      sodium_memzero(scratch_.data(), kRecvSize);
+      sodium_memzero(scratch_.data(), m->received);
       if (!key.ok()) {
         (void)SendAck(m->expect.id,
                       static_cast<uint32_t>(KindOf(key.status())));
@@ -569,7 +573,7 @@ absl::StatusOr<ReceivedToken> Channel::ImportHandoff(
     token = ConsumeEncryptedToken(m.fds[0].get(), m.expect, m.key, import);
   }
   // The key is no longer needed wherever it lives.
-  if (m.key_copy.empty()) sodium_memzero(scratch_.data(), kRecvSize);
+  if (m.key_copy.empty()) sodium_memzero(scratch_.data(), m.received);
   m.key_copy.Clear();
   if (!token.ok()) {
     ErrorKind kind = KindOf(token.status());

@@ -71,8 +71,14 @@ namespace gssx::transport {
 // is the token memfd).
 inline constexpr size_t kMaxExtraFds = 252;
 
-// Tokens up to this size travel in the message body (see above).
-inline constexpr size_t kMaxInlineToken = 1024;
+// Tokens up to this size travel in the message body (see above): every
+// exported gssx context (~200-700 bytes), an MIT Kerberos context (~1.2
+// KiB) and anything up to two pages. 8 KiB of body is still one small
+// SEQPACKET message (the socket buffer holds ~200 KiB); larger tokens go
+// into the memfd as ciphertext. A peer built with a smaller limit refuses
+// a larger inline token (kMalformed / kMessageTruncated, negative ack):
+// the exporter reclaims it.
+inline constexpr size_t kMaxInlineToken = 8 * 1024;
 
 struct ChannelOptions {
   PeerPolicy policy = PeerPolicy::SameUid();

@@ -375,7 +375,8 @@ TEST_F(RawPeerTest, GarbageBodyIsMalformedAndClosesFds) {
 }
 
 TEST_F(RawPeerTest, OversizedBodyIsTruncatedError) {
-  SendRaw(raw_.get(), std::vector<uint8_t>(4000, 'G'), {});
+  SendRaw(raw_.get(),
+          std::vector<uint8_t>(internal::kMaxMessageSize + 4000, 'G'), {});
   EXPECT_THAT(channel_->Receive(), HasErrorKind(ErrorKind::kMessageTruncated));
 }
 
@@ -512,7 +513,8 @@ TEST(ChannelTest, SmallTokensGoInlineLargeOnesAsCiphertext) {
   char drop[64];
   ASSERT_EQ(recv(fds.second.get(), drop, sizeof drop, 0), 12);
   for (size_t size : {size_t{0}, size_t{200}, kMaxInlineToken,
-                      kMaxInlineToken + 1, size_t{4096}}) {
+                      kMaxInlineToken + 1, size_t{4096},
+                      size_t{64 * 1024}}) {
     const std::vector<uint8_t> token(size, 'q');
     ASSERT_OK_AND_ASSIGN(Handoff h, ch.Send(token));
     ASSERT_OK_AND_ASSIGN(::gssx::testing::RawMessage message,

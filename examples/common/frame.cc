@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "transport/base/deadline.h"
@@ -17,8 +19,9 @@ namespace {
 // Reads exactly out.size() bytes. *got says how many arrived before EOF.
 // Tries the socket first and polls only when it has nothing yet: a
 // request that is already there costs one recv, not a poll and a recv.
+// With `nothing_yet`: never waits; sets it if no byte had arrived.
 absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline,
-                         size_t* got) {
+                         size_t* got, bool* nothing_yet = nullptr) {
   *got = 0;
   while (*got < out.size()) {
     ssize_t n = ::recv(fd, out.data() + *got, out.size() - *got, MSG_DONTWAIT);
@@ -31,6 +34,11 @@ absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline,
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return absl::ErrnoToStatus(errno, "recv");
     }
+    if (nothing_yet != nullptr) {
+      // Nothing at all yet, or part: the caller goes on with a deadline.
+      *nothing_yet = *got == 0;
+      return absl::OkStatus();
+    }
     const int timeout_ms = transport::PollTimeoutMs(deadline);
     struct pollfd p = {fd, POLLIN, 0};
     int r = ::poll(&p, 1, timeout_ms);
@@ -39,6 +47,52 @@ absl::Status ReadExactly(int fd, absl::Span<uint8_t> out, absl::Time deadline,
     if (r == 0) return absl::DeadlineExceededError("frame: timed out");
   }
   return absl::OkStatus();
+}
+
+// ReadFrame, or with !wait_for_start ReadFrameIfStarted.
+absl::StatusOr<std::optional<std::vector<uint8_t>>> ReadFrameOrNothing(
+    int fd, absl::Duration timeout, bool wait_for_start) {
+  uint8_t header[4];
+  size_t got = 0;
+  bool nothing_yet = false;
+  // The clock only once a frame has begun (or when waiting for one).
+  absl::Time deadline = absl::InfiniteFuture();
+  if (wait_for_start && timeout != absl::InfiniteDuration()) {
+    deadline = absl::Now() + timeout;
+  }
+  if (absl::Status s = ReadExactly(fd, absl::MakeSpan(header), deadline, &got,
+                                   wait_for_start ? nullptr : &nothing_yet);
+      !s.ok()) {
+    return s;
+  }
+  if (nothing_yet) return std::nullopt;
+  if (!wait_for_start && timeout != absl::InfiniteDuration()) {
+    deadline = absl::Now() + timeout;
+  }
+  if (got < 4 && got > 0) {
+    // The rest of the header, within the deadline.
+    size_t more = 0;
+    if (absl::Status s = ReadExactly(fd, absl::MakeSpan(header).subspan(got),
+                                     deadline, &more);
+        !s.ok()) {
+      return s;
+    }
+    got += more;
+  }
+  if (got == 0) return absl::NotFoundError("end of stream");
+  if (got < 4) return absl::DataLossError("frame header cut short");
+  size_t len = (size_t{header[0]} << 24) | (size_t{header[1]} << 16) |
+               (size_t{header[2]} << 8) | header[3];
+  if (len > kMaxFrame) {
+    return absl::InvalidArgumentError(absl::StrCat("frame of ", len, " bytes"));
+  }
+  std::vector<uint8_t> bytes(len);
+  if (absl::Status s = ReadExactly(fd, absl::MakeSpan(bytes), deadline, &got);
+      !s.ok()) {
+    return s;
+  }
+  if (got < len) return absl::DataLossError("frame cut short");
+  return bytes;
 }
 
 }  // namespace
@@ -76,29 +130,16 @@ absl::Status WriteFrame(int fd, absl::Span<const uint8_t> bytes) {
 }
 
 absl::StatusOr<std::vector<uint8_t>> ReadFrame(int fd, absl::Duration timeout) {
-  absl::Time deadline = timeout == absl::InfiniteDuration()
-                            ? absl::InfiniteFuture()
-                            : absl::Now() + timeout;
-  uint8_t header[4];
-  size_t got = 0;
-  if (absl::Status s = ReadExactly(fd, absl::MakeSpan(header), deadline, &got);
-      !s.ok()) {
-    return s;
-  }
-  if (got == 0) return absl::NotFoundError("end of stream");
-  if (got < 4) return absl::DataLossError("frame header cut short");
-  size_t len = (size_t{header[0]} << 24) | (size_t{header[1]} << 16) |
-               (size_t{header[2]} << 8) | header[3];
-  if (len > kMaxFrame) {
-    return absl::InvalidArgumentError(absl::StrCat("frame of ", len, " bytes"));
-  }
-  std::vector<uint8_t> bytes(len);
-  if (absl::Status s = ReadExactly(fd, absl::MakeSpan(bytes), deadline, &got);
-      !s.ok()) {
-    return s;
-  }
-  if (got < len) return absl::DataLossError("frame cut short");
-  return bytes;
+  absl::StatusOr<std::optional<std::vector<uint8_t>>> f =
+      ReadFrameOrNothing(fd, timeout, /*wait_for_start=*/true);
+  if (!f.ok()) return f.status();
+  return std::move(**f);
 }
+
+absl::StatusOr<std::optional<std::vector<uint8_t>>> ReadFrameIfStarted(
+    int fd, absl::Duration timeout) {
+  return ReadFrameOrNothing(fd, timeout, /*wait_for_start=*/false);
+}
+
 
 }  // namespace gssx::examples

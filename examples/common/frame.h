@@ -7,6 +7,7 @@
 #define GSSX_EXAMPLES_FRAME_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -25,6 +26,13 @@ absl::Status WriteFrame(int fd, absl::Span<const uint8_t> bytes);
 // arrives in `timeout`.
 absl::StatusOr<std::vector<uint8_t>> ReadFrame(
     int fd, absl::Duration timeout = absl::InfiniteDuration());
+
+// The same if the frame has begun to arrive; nullopt, after one recv that
+// found nothing, if it has not (then the caller polls: a server that
+// wakes up for a request it expects reads it at once, without a poll).
+// `timeout` runs from the first byte.
+absl::StatusOr<std::optional<std::vector<uint8_t>>> ReadFrameIfStarted(
+    int fd, absl::Duration timeout);
 
 }  // namespace gssx::examples
 

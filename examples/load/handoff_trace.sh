@@ -20,6 +20,8 @@
 #     just before SIGTERM, in runs without strace (which slows everything
 #     down) and with 8 client processes at once (the server saturated, as
 #     in handoff_load).
+#   - the handoff server's system calls again with those 8 clients at once
+#     (handoffs then queue behind busy workers: the pool's queued path).
 # Needs strace; the server gets SIGTERM at the end of each run.
 set -eu
 N=${1:-200}
@@ -41,7 +43,7 @@ run() {
   shift 3
   rm -f "$dir/port"
   case $tracer in
-    strace) taskset -c "$last" strace -f -c -o "$out" "$@" \
+    strace|strace8) taskset -c "$last" strace -f -c -o "$out" "$@" \
               --keytab "$dir/server.keytab" --trust "$dir/server.trust" \
               --port_fd 3 3>"$dir/port" 2>/dev/null & ;;
     plain) taskset -c "$last" "$@" --keytab "$dir/server.keytab" \
@@ -51,9 +53,9 @@ run() {
   i=0
   while [ ! -s "$dir/port" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
   port=$(cat "$dir/port")
-  if [ "$tracer" = plain ]; then
+  if [ "$tracer" != strace ]; then
     # the server is idle here: a snapshot of its processes before the load
-    snapshot "$tpid" >"$out.before"
+    [ "$tracer" = plain ] && snapshot "$tpid" >"$out.before"
     cpids=""
     for c in $(seq "$C"); do
       taskset -c 0 "$here/client" --connect "127.0.0.1:$port" --keytab "$dir/client.keytab" \
@@ -141,6 +143,17 @@ for f in 1 2 3 4 5 6 7; do
     "$(cut -d' ' -f$f "$dir/handoff.x")" "$(cut -d' ' -f$f "$dir/in-master.x")" \
     "$(cut -d' ' -f$f "$dir/self-accepting.x")"
 done
+# The handoff server's system calls with C clients at once (under strace,
+# which slows the server down: handoffs queue behind busy workers more
+# often than without it).
+run strace8 "$dir/handoff.q1" "$N" "$here/prefork_server" --workers 4
+run strace8 "$dir/handoff.q2" $((2 * N)) "$here/prefork_server" --workers 4
+calls "$dir/handoff.q1" >"$dir/handoff.qc1"
+calls "$dir/handoff.q2" >"$dir/handoff.qc2"
+echo "handoff server, $C clients at once, system calls per connection (strace -f -c):"
+join -a 2 -e 0 -o 0,1.2,2.2 "$dir/handoff.qc1" "$dir/handoff.qc2" |
+  awk -v n="$N" '{d = ($3 - $2) / n; if (d >= 0.05) {printf "  %-20s %10.2f\n", $1, d; s += d}}
+    END {printf "  %-20s %10.1f\n", "system calls", s}'
 # The handoff server's own figure: the master's time to export and send
 # one handoff (its statistics line, median over the 2N run).
 printf '%-22s %10s\n' "master: export+send us" \

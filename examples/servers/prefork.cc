@@ -91,6 +91,18 @@ struct GssxHandoff {
 // (true) or a stop signal arrives (false: the pool hands it back).
 bool Serve(Context& ctx, int client, int stop, bool verbose) {
   int served = 0;
+  // The first request is usually there already (the client sent it after
+  // the welcome, while the master handed the connection over): served at
+  // once, without a poll. The stop pipe is looked at before the next.
+  absl::StatusOr<bool> first = ServeRequestIfArrived(ctx, client);
+  if (!first.ok()) {
+    if (!absl::IsNotFound(first.status())) {
+      Log("worker", absl::StrCat("closing the connection: ",
+                                 gssx::StatusText(first.status())));
+    }
+    return true;
+  }
+  if (*first) ++served;
   for (;;) {
     struct pollfd p[2] = {{client, POLLIN, 0}, {stop, POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) {

@@ -2,6 +2,7 @@
 #include "examples/servers/serve.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,7 +37,21 @@ absl::StatusOr<Context> AnswerClient(const Credentials& cred, int client,
 absl::Status ServeOneRequest(Context& ctx, int client) {
   absl::StatusOr<std::vector<uint8_t>> frame = ReadFrame(client, kRequestTimeout);
   if (!frame.ok()) return frame.status();
-  absl::StatusOr<UnwrapResult> req = ctx.Unwrap(*frame);
+  return AnswerRequest(ctx, client, *frame);
+}
+
+absl::StatusOr<bool> ServeRequestIfArrived(Context& ctx, int client) {
+  absl::StatusOr<std::optional<std::vector<uint8_t>>> frame =
+      ReadFrameIfStarted(client, kRequestTimeout);
+  if (!frame.ok()) return frame.status();
+  if (!frame->has_value()) return false;
+  if (absl::Status s = AnswerRequest(ctx, client, **frame); !s.ok()) return s;
+  return true;
+}
+
+absl::Status AnswerRequest(Context& ctx, int client,
+                           const std::vector<uint8_t>& frame) {
+  absl::StatusOr<UnwrapResult> req = ctx.Unwrap(frame);
   if (!req.ok()) return req.status();
   if (req->supplementary != 0) {
     return absl::DataLossError(

@@ -64,6 +64,15 @@ inline constexpr absl::Duration kRequestTimeout = absl::Seconds(30);
 // of order).
 absl::Status ServeOneRequest(Context& ctx, int client);
 
+// The same for a request that has already begun to arrive: false (after
+// one recv, nothing read) if none has, so that a worker that has just
+// received a client serves its waiting first request without a poll.
+absl::StatusOr<bool> ServeRequestIfArrived(Context& ctx, int client);
+
+// The second half of ServeOneRequest: `frame` is the request read.
+absl::Status AnswerRequest(Context& ctx, int client,
+                           const std::vector<uint8_t>& frame);
+
 }  // namespace gssx::examples
 
 #endif  // GSSX_EXAMPLES_SERVE_H_

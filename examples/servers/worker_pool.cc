@@ -113,26 +113,34 @@ int WorkerSignals() {
   return *stop;
 }
 
-bool SayReady(int control, char what) {
-  return ::send(control, &what, 1, MSG_NOSIGNAL) == 1;
+bool SayReady(int control, char what, uint32_t done) {
+  char record[kControlRecordSize] = {what,
+                                     static_cast<char>(done & 0xff),
+                                     static_cast<char>((done >> 8) & 0xff),
+                                     static_cast<char>((done >> 16) & 0xff),
+                                     static_cast<char>((done >> 24) & 0xff)};
+  return ::send(control, record, sizeof record, MSG_NOSIGNAL) ==
+         static_cast<ssize_t>(sizeof record);
 }
 
-bool AwaitHandoff(const Channel& channel, int stop_fd, int control,
-                  bool* ready_owed) {
+bool ParseControlRecord(absl::string_view record, char* what, uint32_t* done) {
+  if (record.size() != kControlRecordSize) return false;
+  *what = record[0];
+  *done = 0;
+  for (int i = 4; i >= 1; --i) {
+    *done = (*done << 8) | static_cast<uint8_t>(record[static_cast<size_t>(i)]);
+  }
+  return true;
+}
+
+bool AwaitHandoff(const Channel& channel, int stop_fd) {
   if (channel.HasQueuedHandoff()) return true;
   struct pollfd p[2] = {{channel.fd(), POLLIN, 0}, {stop_fd, POLLIN, 0}};
   int n;
-  for (;;) {
+  do {
     // A signal interrupts: its byte is in the pipe.
-    n = ::poll(p, 2, *ready_owed ? 0 : -1);
-    if (n == 0) {  // nothing queued: say "ready", then wait
-      if (!SayReady(control)) return false;
-      *ready_owed = false;
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    break;
-  }
+    n = ::poll(p, 2, -1);
+  } while (n < 0 && errno == EINTR);
   if (n < 0 || (p[1].revents & POLLIN)) return false;
   return true;  // POLLIN, or POLLHUP: Receive says kPeerClosed
 }
@@ -170,6 +178,8 @@ void Retire(WorkerProcess& w, const std::string& why, ServerStats* stats) {
   w.control.Reset();
   w.idle = false;
   w.assigned = 0;
+  w.delivered = 0;
+  w.finished = 0;
   w.stopping = false;
   w.unanswered = false;
 }

@@ -39,7 +39,8 @@
 //   pool.Stop();
 //
 // Each worker has a channel and a control socket; an idle worker writes
-// one byte ("ready") on the control socket and waits on its channel.
+// a record ("ready": 'R' and the number of clients it has finished) on the
+// control socket and waits on its channel.
 //
 // Pipelined (issue 16): the master sends a handoff (H::Start) and goes on;
 // it reads the worker's answer when the worker next speaks on its control
@@ -52,9 +53,15 @@
 // worker's client ends. One queued for kRebalanceAfter while another
 // worker is idle is taken back (PendingDelivery::Abandon: the latch makes
 // it safe — either the busy worker imported it, or nobody will) and given
-// to the idle worker. A worker owes its 'R' for a finished client until
-// it has imported a queued handoff, if one is there, so that the master,
-// woken by the 'R', finds that ack too.
+// to the idle worker. A worker whose client has ended first looks for a
+// queued handoff (one non-blocking recvmsg); if one is there it imports
+// it and says nothing on its control socket: the ack of a queued handoff
+// is the end of the client before it (a worker imports only between
+// clients), and the master polls the channel of a queued handoff for it.
+// Only a worker that found nothing says 'R'. Every record carries the
+// worker's count of finished clients, and the master counts the clients
+// it delivered, so a worker is idle exactly when the two agree, in
+// whichever order the master reads an ack and a record.
 // SIGCHLD (HandleSignal) reaps; SIGUSR1 arms the fault drill (the next
 // handoff's worker is SIGSTOPped, the context sent, the worker SIGKILLed
 // before it can import: the master must reclaim it); SIGUSR2 asks one busy
@@ -169,8 +176,11 @@ struct WorkerProcess {
   transport::UniqueFd control;  // the worker writes a byte when idle
   bool idle = false;
   // Clients sent to it (not taken back) that it has not finished: 0 idle,
-  // 1 serving, 2 serving with the next queued behind.
+  // 1 serving, 2 serving with the next queued behind. Kept as
+  // delivered - finished (+ 1 for a handoff in flight).
   int assigned = 0;
+  uint32_t delivered = 0;  // handoffs it imported
+  uint32_t finished = 0;   // clients it said (or its acks showed) it ended
   bool stopping = false;  // said 'B': its hand-back is on the channel
   // Did not answer a handoff in time: not given another until it speaks.
   bool unanswered = false;
@@ -189,13 +199,17 @@ absl::StatusOr<WorkerProcess> Fork(
 // stops the workers), unblocks them (a SIGTERM sent since the fork is
 // delivered now) and returns the stop pipe, or -1.
 int WorkerSignals();
-// Says "ready" ('R'; or `what`) on `control`; false if the master is gone.
-bool SayReady(int control, char what = 'R');
+// A control record: a letter ('R' ready, 'X' a handoff refused, 'B'
+// handing the client back) and the number of clients the worker has
+// finished (u32, little-endian).
+inline constexpr size_t kControlRecordSize = 5;
+// Sends one record on `control`; false if the master is gone.
+bool SayReady(int control, char what, uint32_t done);
+// false for anything but a record.
+bool ParseControlRecord(absl::string_view record, char* what, uint32_t* done);
 // Waits until `channel` has a handoff (true) or a stop was asked / the
-// channel failed (false). With `*ready_owed`, looks without waiting
-// first: if nothing is there, says "ready" (clearing it), then waits.
-bool AwaitHandoff(const transport::Channel& channel, int stop_fd,
-                  int control, bool* ready_owed);
+// channel failed (false).
+bool AwaitHandoff(const transport::Channel& channel, int stop_fd);
 
 // Medians of the handoff latencies into `stats`.
 void FinishLatencies(std::vector<double>* us, ServerStats* stats);
@@ -256,11 +270,13 @@ class WorkerPool {
   // Two pollfds per worker (control, channel); HandleEvents takes them
   // back in the same order. A channel with an answer not collected yet is
   // left out (it would be readable from the ack on): its worker's next
-  // word on the control socket says when to read it.
+  // word on the control socket says when to read it — unless the handoff
+  // is queued behind a client: then its ack is that word.
   void AppendPollFds(std::vector<struct pollfd>* fds) const {
     for (size_t i = 0; i < workers_.size(); ++i) {
       const auto& w = workers_[i];
-      const bool channel = w.pid > 0 && (!inflight_[i].delivery || w.stopping);
+      const bool channel = w.pid > 0 && (!inflight_[i].delivery ||
+                                         inflight_[i].queued || w.stopping);
       fds->push_back({w.pid > 0 ? w.control.get() : -1, POLLIN, 0});
       fds->push_back({channel ? w.channel->fd() : -1, POLLIN, 0});
     }
@@ -289,6 +305,7 @@ class WorkerPool {
       auto& w = workers_[i];
       if (w.pid <= 0) continue;
       const short control = mine[2 * i].revents;
+      const bool had_delivery = inflight_[i].delivery.has_value();
       bool closed = false;
       if (control & POLLIN) {
         char b[16];
@@ -296,10 +313,17 @@ class WorkerPool {
         if (n > 0) Heard(i, absl::string_view(b, static_cast<size_t>(n)));
         closed = n == 0;
       }
+      // The ack of a handoff queued behind a client: that client has ended.
+      if (w.pid > 0 && inflight_[i].delivery && inflight_[i].queued &&
+          (mine[2 * i + 1].revents & (POLLIN | POLLHUP | POLLERR))) {
+        CollectQueued(i);
+      }
       // The channel first: a stopping worker hands its client back, then
-      // exits (closing its control socket).
+      // exits (closing its control socket). (Readable with a handoff in
+      // flight and no 'B': that was its ack.)
       if (w.pid > 0 && (!inflight_[i].delivery || w.stopping) &&
-          ((mine[2 * i + 1].revents & POLLIN) || w.channel->HasQueuedHandoff())) {
+          (((mine[2 * i + 1].revents & POLLIN) && (!had_delivery || w.stopping)) ||
+           w.channel->HasQueuedHandoff())) {
         ReceiveHandBack(i);
       }
       if (w.pid <= 0) continue;
@@ -371,8 +395,7 @@ class WorkerPool {
         f.queued = w.assigned > 0;
         f.queued_since = t1;
         f.deadline = f.queued ? absl::InfiniteFuture() : t1 + options_.ack_timeout;
-        ++w.assigned;
-        w.idle = false;
+        Recount(i);
         continue;
       }
       // Nothing was sent.
@@ -412,8 +435,8 @@ class WorkerPool {
   // did not hand back in time (it keeps its client).
   // What the workers already said is read first (a 0-timeout poll): a
   // worker is busy if it has a client assigned, is stopping, or has a
-  // handoff in flight — its pending "ready" may be for the client before
-  // the one it took from its queue. Workers that exit meanwhile are not
+  // handoff in flight (the counts in its records and acks say which; an
+  // ack not yet read may be for a client it took from its queue). Workers that exit meanwhile are not
   // replaced (the master is about to hand everything to a new binary);
   // the next Dispatch fills their slots if it did not.
   std::deque<Job> CollectForUpgrade(absl::Duration timeout, bool* complete) {
@@ -549,15 +572,36 @@ class WorkerPool {
     return kNone;
   }
 
-  // What a worker said on its control socket.
-  void Heard(size_t i, absl::string_view what) {
+  // assigned and idle from the counts (and the handoff in flight).
+  void Recount(size_t i) {
+    internal::WorkerProcess& w = workers_[i];
+    const bool in_flight = inflight_[i].delivery.has_value();
+    // The worker's record can be read before the ack of the client it
+    // finished (then finished is ahead until that ack is collected).
+    const int held =
+        std::max(0, static_cast<int>(static_cast<int32_t>(w.delivered - w.finished)));
+    w.assigned = held + (in_flight ? 1 : 0);
+    w.idle = w.pid > 0 && w.assigned == 0 && !w.stopping && !w.unanswered;
+  }
+
+  // The worker has finished `done` clients (said, or shown by an ack).
+  // Counts only grow (modulo 2^32): an older record says nothing new.
+  void Finished(size_t i, uint32_t done) {
+    internal::WorkerProcess& w = workers_[i];
+    if (static_cast<int32_t>(done - w.finished) > 0) w.finished = done;
+  }
+
+  // What a worker said on its control socket (one record).
+  void Heard(size_t i, absl::string_view record) {
     internal::WorkerProcess& w = workers_[i];
     InFlight& f = inflight_[i];
+    char what = 0;
+    uint32_t done = 0;
+    if (!internal::ParseControlRecord(record, &what, &done)) return;
     w.unanswered = false;
-    for (char c : what) {
-      if (c == 'R') w.assigned = std::max(0, w.assigned - 1);
-      if (c == 'B') w.stopping = true;
-    }
+    Finished(i, done);
+    if (what == 'B') w.stopping = true;
+    Recount(i);
     if (f.delivery && f.queued && w.assigned <= 1) {
       // The client it waited behind has ended: the worker imports it now.
       f.queued = false;
@@ -565,7 +609,22 @@ class WorkerPool {
     }
     // Its answer is in the channel by now (unless still queued).
     if (f.delivery && !f.queued) Collect(i);
-    w.idle = w.pid > 0 && w.assigned == 0 && !w.stopping && !w.unanswered;
+    Recount(i);
+  }
+
+  // The channel of a handoff queued behind a client is readable: its
+  // answer (the worker imports only between clients, so the client before
+  // it has ended), or a hang-up, or a hand-back of a stopping worker.
+  void CollectQueued(size_t i) {
+    InFlight& f = inflight_[i];
+    absl::StatusOr<std::optional<transport::Delivery>> d =
+        f.delivery->Check(*workers_[i].channel);
+    if (d.ok() && !d->has_value()) return;  // no answer yet
+    if (!d.ok()) {
+      Resolve(i, d.status());
+    } else {
+      Resolve(i, **d);
+    }
   }
 
   // Reads the answer to inflight_[i] without waiting; at the deadline
@@ -605,13 +664,13 @@ class WorkerPool {
     f.deadline = absl::InfiniteFuture();
     if (d.ok()) {
       ++stats_.handoffs;  // `item` closes the master's copy of the socket
+      Imported(i);
       return;
     }
-    w.assigned = std::max(0, w.assigned - 1);
     if (transport::IsError(d.status(), transport::ErrorKind::kTimeout)) {
       w.unanswered = true;  // alive, maybe stuck: it says when it is free
     }
-    w.idle = w.pid > 0 && w.assigned == 0 && !w.stopping && !w.unanswered;
+    Recount(i);
     if (!H::Held(item->job.ctx)) {
       ++stats_.failures;
       Log("master", absl::StrCat("handoff lost a connection: ",
@@ -625,6 +684,15 @@ class WorkerPool {
         kind != transport::ErrorKind::kTimeout) {
       RetireWorker(i, transport::StatusText(d.status()));
     }
+  }
+
+  // Worker i imported a handoff: it had finished every client before it
+  // (a worker imports only between clients).
+  void Imported(size_t i) {
+    internal::WorkerProcess& w = workers_[i];
+    Finished(i, w.delivered);
+    ++w.delivered;
+    Recount(i);
   }
 
   // A job whose handoff failed and came back: to the front of the queue,
@@ -646,8 +714,6 @@ class WorkerPool {
   // is taken back (or counted delivered if it imported it).
   void RetireWorker(size_t i, const std::string& why) {
     internal::Retire(workers_[i], why, &stats_);
-    workers_[i].assigned = 0;
-    workers_[i].stopping = false;
     if (inflight_[i].delivery) Collect(i);
   }
 
@@ -681,13 +747,14 @@ class WorkerPool {
       f.queued = false;
       if (d.ok()) {
         ++stats_.handoffs;  // the worker had started on it
+        Imported(i);
       } else if (H::Held(item->job.ctx)) {
         ++stats_.rebalanced;
-        workers_[i].assigned = std::max(0, workers_[i].assigned - 1);
+        Recount(i);
         queue_.push_front(std::move(*item));  // not a failed attempt
       } else {
         ++stats_.failures;
-        workers_[i].assigned = std::max(0, workers_[i].assigned - 1);
+        Recount(i);
         Log("master", absl::StrCat("handoff lost a connection: ",
                                    transport::StatusText(d.status())));
       }
@@ -737,18 +804,24 @@ class WorkerPool {
   int WorkerMain(transport::Channel channel, transport::UniqueFd control) {
     const int stop = internal::WorkerSignals();
     if (stop < 0) return 1;
-    if (!internal::SayReady(control.get())) return 0;  // master gone
-    bool ready_owed = false;  // a client ended; its 'R' not said yet
+    uint32_t done = 0;  // clients finished; every record says it
+    if (!internal::SayReady(control.get(), 'R', done)) return 0;  // master gone
+    bool look = false;  // a client has just ended: a handoff may be queued
     for (;;) {
-      if (!internal::AwaitHandoff(channel, stop, control.get(), &ready_owed)) {
-        return 0;
+      absl::StatusOr<Job> job = absl::UnavailableError("no handoff yet");
+      bool got = false;
+      if (look) {
+        look = false;
+        // One non-blocking recvmsg. A handoff queued behind the client
+        // that ended: imported at once, and its ack tells the master that
+        // client is done (no 'R').
+        job = H::Receive(channel, absl::ZeroDuration());
+        got = !transport::IsError(job.status(), transport::ErrorKind::kTimeout);
+        if (!got && !internal::SayReady(control.get(), 'R', done)) return 0;
       }
-      absl::StatusOr<Job> job = H::Receive(channel, absl::InfiniteDuration());
-      // After importing a handoff that was queued: the master, woken by
-      // this, finds its ack too.
-      if (ready_owed) {
-        if (!internal::SayReady(control.get())) return 0;
-        ready_owed = false;
+      if (!got) {
+        if (!internal::AwaitHandoff(channel, stop)) return 0;
+        job = H::Receive(channel, absl::InfiniteDuration());
       }
       if (!job.ok()) {
         if (transport::IsError(job.status(), transport::ErrorKind::kPeerClosed)) return 0;
@@ -758,14 +831,14 @@ class WorkerPool {
         }
         // One handoff refused (the master reclaims it); ready for the next.
         Log("worker", absl::StrCat("handoff refused: ", transport::StatusText(job.status())));
-        if (!internal::SayReady(control.get(), 'X')) return 0;
+        if (!internal::SayReady(control.get(), 'X', done)) return 0;
         continue;
       }
       if (options_.verbose) Log("worker", "imported a context and its client socket");
       if (!serve_(job->ctx, job->fd.get(), stop)) {
         // 'B' first: the master then reads this channel (it leaves out a
         // channel whose ack it has not collected yet).
-        (void)internal::SayReady(control.get(), 'B');
+        (void)internal::SayReady(control.get(), 'B', done);
         absl::Status back =
             H::Send(channel, job->ctx, job->fd.get(), transport::DeliverOptions());
         Log("worker", back.ok() ? "stopping: handed the connection back"
@@ -773,7 +846,8 @@ class WorkerPool {
                                                transport::StatusText(back)));
         return 0;
       }
-      ready_owed = true;
+      ++done;
+      look = true;
     }
   }
 

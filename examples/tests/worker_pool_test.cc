@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -334,10 +335,10 @@ TEST_F(WorkerPoolTest, FaultDrillReclaimsAndPassesTheJobOn) {
 }
 
 // A worker serving client A with B queued behind it: A ends, the worker
-// takes B from its channel and says "ready" (for A) — a word the master
-// has not read when the upgrade starts. That "ready" must not make the
-// worker look idle: it is serving B, and B must be collected (handed
-// back), not left in a worker of a master about to exit.
+// takes B from its channel (its ack, not a "ready", tells the master that
+// A has ended) — an ack the master has not read when the upgrade starts.
+// The worker must not look idle: it is serving B, and B must be collected
+// (handed back), not left in a worker of a master about to exit.
 TEST_F(WorkerPoolTest, UpgradeCollectsTheClientAWorkerTookFromItsQueue) {
   WorkerPool<NoteHandoff> pool({.workers = 1}, AnswerAndHold);
   ASSERT_OK(pool.Start());
@@ -394,6 +395,67 @@ TEST_F(WorkerPoolTest, UpgradeRespawnsNoWorkerWhileCollecting) {
   b.Reset();
   pool.Stop();
   EXPECT_EQ(pool.stats().failures, 0);
+}
+
+// The worker's main for the queueing test: waits for a byte from the
+// client ("go"), then answers as Answer.
+bool AnswerOnGo(Note& note, int client, int stop_fd) {
+  char go;
+  if (::read(client, &go, 1) != 1) return true;
+  return Answer(note, client, stop_fd);
+}
+
+// One worker, two clients: the second is queued behind the first (no
+// worker is idle), and the worker takes it as soon as the first ends —
+// with one non-blocking recvmsg, saying no "ready" for the first: the ack
+// of the queued handoff is what tells the master the first has ended.
+// The master's bookkeeping must come out right: after both, the worker is
+// idle again, and while it serves the second it counts as serving one
+// client, so a third is queued behind it (with that ack not counted as
+// the end of the first, the worker would count as serving two).
+TEST_F(WorkerPoolTest, QueuedHandoffIsTakenAtOnceAndTheWorkerIsIdleAfter) {
+  WorkerPool<NoteHandoff> pool({.workers = 1}, AnswerOnGo);
+  ASSERT_OK(pool.Start());
+  const pid_t worker = pool.pids().at(0);
+  auto pump = [&pool](const std::function<bool()>& until) {
+    for (int i = 0; i < 250 && !until(); ++i) {
+      pool.Dispatch();
+      std::vector<struct pollfd> fds;
+      pool.AppendPollFds(&fds);
+      ::poll(fds.data(), fds.size(), pool.PollTimeoutMs(20));
+      pool.HandleEvents(fds);
+    }
+    return until();
+  };
+  ASSERT_TRUE(pump([&] { return pool.HasIdle(); }));
+  UniqueFd first = Submit(pool, "first");
+  UniqueFd second = Submit(pool, "second");
+  // Both sent: the first to the idle worker, the second queued behind it.
+  ASSERT_TRUE(pump([&] { return pool.queued() == 0; }));
+  EXPECT_FALSE(pool.HasIdle());
+  ASSERT_EQ(::write(first.get(), "g", 1), 1);
+  EXPECT_EQ(AwaitAnswer(pool, first.get()), absl::StrCat(worker, ":first"));
+  // Serving the second now; the master has seen its ack (the first's end),
+  // so the worker has one client: the third is queued behind it.
+  ASSERT_TRUE(pump([&] { return pool.stats().handoffs == 2; }));
+  EXPECT_FALSE(pool.HasIdle());
+  UniqueFd third = Submit(pool, "third");
+  EXPECT_TRUE(pump([&] { return pool.queued() == 0; }));
+  ASSERT_EQ(::write(second.get(), "g", 1), 1);
+  EXPECT_EQ(AwaitAnswer(pool, second.get()), absl::StrCat(worker, ":second"));
+  ASSERT_EQ(::write(third.get(), "g", 1), 1);
+  EXPECT_EQ(AwaitAnswer(pool, third.get()), absl::StrCat(worker, ":third"));
+  EXPECT_TRUE(pump([&] { return pool.HasIdle(); }));
+  UniqueFd fourth = Submit(pool, "fourth");
+  ASSERT_EQ(::write(fourth.get(), "g", 1), 1);
+  EXPECT_EQ(AwaitAnswer(pool, fourth.get()), absl::StrCat(worker, ":fourth"));
+  EXPECT_TRUE(pump([&] { return pool.HasIdle(); }));
+  pool.Stop();
+  EXPECT_EQ(pool.stats().handoffs, 4);
+  EXPECT_EQ(pool.stats().reclaims, 0);
+  EXPECT_EQ(pool.stats().rebalanced, 0);
+  EXPECT_EQ(pool.stats().failures, 0);
+  EXPECT_EQ(pool.stats().worker_deaths, 0);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "gssx/status.h"
+#include "transport/base/csprng.h"
 
 namespace gssx::internal {
 namespace {
@@ -100,8 +101,11 @@ absl::StatusOr<Opened> ParseHeader(absl::Span<const uint8_t> token,
 }  // namespace
 
 SendSalt NewSendSalt() {
+  // From the transport's fork-safe userspace CSPRNG (transport/base/
+  // csprng.h: a forked worker never shares its parent's stream), not a
+  // getrandom per context instance: every import draws one.
   SendSalt salt;
-  randombytes_buf(salt.data(), salt.size());
+  transport::internal::RandomBytes(absl::MakeSpan(salt));
   return salt;
 }
 

@@ -69,7 +69,7 @@ inline constexpr size_t kOverhead = kHeaderSize + kTagSize;
 
 // A sending context instance's nonce salt (see above). Not secret.
 using SendSalt = std::array<uint8_t, kSaltSize>;
-// A fresh random salt.
+// A fresh random salt (the fork-safe CSPRNG of transport/base/csprng.h).
 SendSalt NewSendSalt();
 
 struct Opened {

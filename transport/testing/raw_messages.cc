@@ -20,7 +20,7 @@ int SendRawMessage(int socket, absl::Span<const uint8_t> body,
 
 absl::StatusOr<RawMessage> ReceiveRawMessage(int socket, size_t max_fds) {
   RawMessage out;
-  out.body.resize(4096);
+  out.body.resize(transport::internal::kMaxMessageSize + 32);
   transport::ReceiveWithFdsOptions options;
   options.max_fds = max_fds ? max_fds : 1;
   transport::ReceivedMessage m;

@@ -48,6 +48,8 @@ static_assert(1 + kMaxExtraFds == kMaxFdsPerMessage);
 constexpr size_t kRecvSize = internal::kMaxMessageSize + 32;
 constexpr size_t kSendSize = std::max(kHandoffSize, kMaxInlineSize);
 constexpr size_t kScratchSize = kRecvSize + kSendSize;
+// One 16 KiB slot of the locked pool per channel (kMaxInlineToken says why).
+static_assert(kScratchSize <= 16 * 1024);
 
 absl::StatusOr<sockaddr_un> ParseAddress(const std::string& address,
                                          socklen_t* len) {

@@ -73,12 +73,15 @@ inline constexpr size_t kMaxExtraFds = 252;
 
 // Tokens up to this size travel in the message body (see above): every
 // exported gssx context (~200-700 bytes), an MIT Kerberos context (~1.2
-// KiB) and anything up to two pages. 8 KiB of body is still one small
-// SEQPACKET message (the socket buffer holds ~200 KiB); larger tokens go
-// into the memfd as ciphertext. A peer built with a smaller limit refuses
+// KiB) and anything up to two pages less 64 bytes. 8 KiB of body is still
+// one small SEQPACKET message (the socket buffer holds ~200 KiB); larger
+// tokens go into the memfd as ciphertext. The 64 bytes keep a channel's
+// locked receive + send buffer within one 16 KiB slot of the locked pool
+// (at 8 KiB exactly it took a 32 KiB slot: half as many channels per
+// RLIMIT_MEMLOCK). A peer built with a smaller limit refuses
 // a larger inline token (kMalformed / kMessageTruncated, negative ack):
 // the exporter reclaims it.
-inline constexpr size_t kMaxInlineToken = 8 * 1024;
+inline constexpr size_t kMaxInlineToken = 8 * 1024 - 64;
 
 struct ChannelOptions {
   PeerPolicy policy = PeerPolicy::SameUid();

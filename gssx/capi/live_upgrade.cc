@@ -199,6 +199,20 @@ transport::SessionRestoreFn RestoreInto(std::shared_ptr<ContextEntry> entry,
   };
 }
 
+// The outcome of a failed HELLO/VERDICT exchange: a status of kind
+// `refused` (the VERDICT said no) as GSSX_MINOR_UPGRADE_REFUSED with its
+// reason, anything else as it is.
+OM_uint32 TranslateRefusal(const absl::Status& status,
+                           transport::ErrorKind refused,
+                           OM_uint32* minor_status) {
+  if (transport::IsError(status, refused)) {
+    return Translate(gssx::MakeError(ErrorKind::kFailure,
+                                     Minor::kUpgradeRefused, status.message()),
+                     minor_status);
+  }
+  return Translate(status, minor_status);
+}
+
 // Ends the upgrade of `entry` (its lock held) without a commit, and
 // reports what came back.
 transport::UpgradeReport AbortLocked(SourceEntry& e)
@@ -263,14 +277,9 @@ OM_uint32 gssx_upgrade_start(OM_uint32* minor_status, const char* path,
     if (!source.ok()) {
       // The channel is open (both policies passed): a refusal here is
       // the new binary's VERDICT.
-      if (transport::IsError(source.status(),
-                             transport::ErrorKind::kRefusedByPeer)) {
-        return Translate(gssx::MakeError(ErrorKind::kFailure,
-                                         Minor::kUpgradeRefused,
-                                         source.status().message()),
-                         minor_status);
-      }
-      return Translate(source.status(), minor_status);
+      return TranslateRefusal(source.status(),
+                              transport::ErrorKind::kRefusedByPeer,
+                              minor_status);
     }
     auto entry = std::make_shared<SourceEntry>();
     {
@@ -510,14 +519,9 @@ OM_uint32 gssx_upgrade_accept(OM_uint32* minor_status, const char* app_tag,
         transport::UpgradeTarget::Accept(*std::move(channel), options);
     if (!accepted.ok()) {
       // The channel is open: a "not allowed" here is our own VERDICT.
-      if (transport::IsError(accepted.status(),
-                             transport::ErrorKind::kPeerNotAllowed)) {
-        return Translate(gssx::MakeError(ErrorKind::kFailure,
-                                         Minor::kUpgradeRefused,
-                                         accepted.status().message()),
-                         minor_status);
-      }
-      return Translate(accepted.status(), minor_status);
+      return TranslateRefusal(accepted.status(),
+                              transport::ErrorKind::kPeerNotAllowed,
+                              minor_status);
     }
     auto entry = std::make_shared<TargetEntry>();
     {

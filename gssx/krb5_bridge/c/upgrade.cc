@@ -149,6 +149,22 @@ void HandBack(gssx_handoff_upgrade_s& up) {
   up.parked.clear();
 }
 
+// Commit and abort end a source handle: checks it and takes it from the
+// caller (*upgrade set to NULL). GSS_S_COMPLETE, or the error to return.
+OM_uint32 TakeSource(OM_uint32* minor, gssx_handoff_upgrade_t* upgrade,
+                     std::unique_ptr<gssx_handoff_upgrade_s>* up) {
+  if (upgrade == nullptr) {
+    return Set(minor, GSS_S_CALL_INACCESSIBLE_WRITE,
+               GSSX_HANDOFF_E_BAD_ARGUMENT);
+  }
+  if (*upgrade == nullptr || !(*upgrade)->source.has_value()) {
+    return BadArgument(minor);
+  }
+  up->reset(*upgrade);
+  *upgrade = nullptr;
+  return GSS_S_COMPLETE;
+}
+
 }  // namespace
 
 extern "C" {
@@ -302,15 +318,10 @@ OM_uint32 gssx_handoff_upgrade_commit(OM_uint32* minor,
                                       gssx_handoff_upgrade_report* report) {
   if (report != nullptr) *report = gssx_handoff_upgrade_report{};
   return Guard(minor, [&]() -> OM_uint32 {
-    if (upgrade == nullptr) {
-      return Set(minor, GSS_S_CALL_INACCESSIBLE_WRITE,
-                 GSSX_HANDOFF_E_BAD_ARGUMENT);
+    std::unique_ptr<gssx_handoff_upgrade_s> up;
+    if (OM_uint32 bad = TakeSource(minor, upgrade, &up); bad != GSS_S_COMPLETE) {
+      return bad;
     }
-    if (*upgrade == nullptr || !(*upgrade)->source.has_value()) {
-      return BadArgument(minor);
-    }
-    std::unique_ptr<gssx_handoff_upgrade_s> up(*upgrade);
-    *upgrade = nullptr;
     transport::UpgradeReport r = up->source->Commit();
     up->source.reset();
     HandBack(*up);
@@ -330,15 +341,10 @@ OM_uint32 gssx_handoff_upgrade_abort(OM_uint32* minor,
                                      gssx_handoff_upgrade_report* report) {
   if (report != nullptr) *report = gssx_handoff_upgrade_report{};
   return Guard(minor, [&]() -> OM_uint32 {
-    if (upgrade == nullptr) {
-      return Set(minor, GSS_S_CALL_INACCESSIBLE_WRITE,
-                 GSSX_HANDOFF_E_BAD_ARGUMENT);
+    std::unique_ptr<gssx_handoff_upgrade_s> up;
+    if (OM_uint32 bad = TakeSource(minor, upgrade, &up); bad != GSS_S_COMPLETE) {
+      return bad;
     }
-    if (*upgrade == nullptr || !(*upgrade)->source.has_value()) {
-      return BadArgument(minor);
-    }
-    std::unique_ptr<gssx_handoff_upgrade_s> up(*upgrade);
-    *upgrade = nullptr;
     up->source.reset();  // every parked session is given back (restore)
     transport::UpgradeReport r;
     for (const Parked& p : up->parked) {

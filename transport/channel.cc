@@ -345,10 +345,11 @@ absl::StatusOr<Channel::Message> Channel::ReadMessage(size_t max_fds,
   if (!in.ok()) return in.status();
   Message m;
   m.fds = std::move(in->fds);
-  m.received = std::min(in->size, kRecvSize);
   // Wipe what we received (it may hold a one-time key) when we leave,
-  // unless the message keeps a view of it; the caller wipes then.
-  const size_t received = in->size;
+  // unless the message keeps a view of it; the caller wipes then, as much
+  // as m.received says.
+  const size_t received = in->size;  // at most kRecvSize
+  m.received = received;
   struct Wiper {
     uint8_t* p;
     size_t n;

@@ -141,5 +141,4 @@ absl::StatusOr<std::optional<std::vector<uint8_t>>> ReadFrameIfStarted(
   return ReadFrameOrNothing(fd, timeout, /*wait_for_start=*/false);
 }
 
-
 }  // namespace gssx::examples

@@ -95,28 +95,20 @@ bool Serve(Context& ctx, int client, int stop, bool verbose) {
   // the welcome, while the master handed the connection over): served at
   // once, without a poll. The stop pipe is looked at before the next.
   absl::StatusOr<bool> first = ServeRequestIfArrived(ctx, client);
-  if (!first.ok()) {
-    if (!absl::IsNotFound(first.status())) {
-      Log("worker", absl::StrCat("closing the connection: ",
-                                 gssx::StatusText(first.status())));
-    }
-    return true;
-  }
-  if (*first) ++served;
-  for (;;) {
+  absl::Status s = first.status();
+  if (s.ok() && *first) ++served;
+  while (s.ok()) {
     struct pollfd p[2] = {{client, POLLIN, 0}, {stop, POLLIN, 0}};
     if (::poll(p, 2, -1) < 0) {
       if (errno == EINTR) continue;
       return true;
     }
     if (p[1].revents & POLLIN) return false;
-    absl::Status s = ServeOneRequest(ctx, client);
-    if (absl::IsNotFound(s)) break;
-    if (!s.ok()) {
-      Log("worker", absl::StrCat("closing the connection: ", gssx::StatusText(s)));
-      break;
-    }
-    ++served;
+    s = ServeOneRequest(ctx, client);
+    if (s.ok()) ++served;
+  }
+  if (!absl::IsNotFound(s)) {  // NotFound: the client closed it
+    Log("worker", absl::StrCat("closing the connection: ", gssx::StatusText(s)));
   }
   if (verbose) Log("worker", absl::StrCat("connection done, ", served, " requests"));
   return true;

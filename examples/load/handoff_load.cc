@@ -99,6 +99,8 @@
 ABSL_FLAG(int, clients, 8, "concurrent client threads");
 ABSL_FLAG(int, requests, 10, "wrapped request/responses per connection");
 ABSL_FLAG(int, workers, 4, "workers of the handoff and self-accepting servers");
+ABSL_FLAG(int, clients_per_worker, 1,
+          "clients a worker of the handoff server serves at once");
 ABSL_FLAG(double, seconds, 3.0, "measured seconds per run");
 ABSL_FLAG(double, warmup, 0.5, "seconds per run before measuring");
 ABSL_FLAG(int, runs, 3, "runs per server (pinned); interleaved");
@@ -176,6 +178,7 @@ class Bench {
     }
     PreforkOptions server;
     server.workers = kind == Server::kInMaster ? 0 : workers;
+    server.clients_per_worker = absl::GetFlag(FLAGS_clients_per_worker);
     server.keytab = dir_ + "/server.keytab";
     server.trust = dir_ + "/server.trust";
     server.port_fd = port_pipe[1];

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <iterator>
 #include <string>
 #include <vector>
@@ -133,6 +134,16 @@ LiveUpgrade<Context> GssxLiveUpgrade() {
   return u;
 }
 
+PoolOptions MakePoolOptions(const PreforkOptions& options,
+                            std::function<void()> in_child) {
+  PoolOptions o;
+  o.workers = options.workers;
+  o.verbose = options.verbose;
+  o.in_child = std::move(in_child);
+  o.clients_per_worker = options.clients_per_worker;
+  return o;
+}
+
 class Master {
  public:
   Master(const PreforkOptions& options, Credentials cred, UniqueFd listener,
@@ -141,15 +152,15 @@ class Master {
         cred_(std::move(cred)),
         listener_(std::move(listener)),
         signals_(signals),
-        pool_(PoolOptions{options.workers, options.verbose,
-                          [this] {
-                            listener_.Reset();
-                            served_.clear();
-                            handshakes_.Clear();
-                          }},
+        pool_(MakePoolOptions(options, [this] {
+                listener_.Reset();
+                served_.clear();
+                handshakes_.Clear();
+              }),
               [verbose = options.verbose](Context& ctx, int client, int stop) {
                 return Serve(ctx, client, stop, verbose);
-              }) {}
+              },
+              ServeOneRequest) {}
 
   int Run() {
     if (!pool_.Start().ok()) return 1;

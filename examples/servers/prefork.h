@@ -42,6 +42,10 @@ struct PreforkOptions {
   std::string listen = "127.0.0.1:0";
   // Pre-forked workers; 0: no handoff, the master serves connections.
   int workers = 4;
+  // Clients a worker serves at once (worker_pool.h): 1, a worker serves
+  // one client at a time; more, each worker multiplexes up to that many
+  // from one poll.
+  int clients_per_worker = 1;
   std::string keytab;  // the server's identity (gssx keygen)
   std::string trust;   // the clients it trusts
   // If >= 0: the bound TCP port (or 0 for unix) is written here as one line.

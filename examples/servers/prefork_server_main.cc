@@ -29,6 +29,9 @@
 ABSL_FLAG(int, workers, 4,
           "number of pre-forked workers; 0: no handoff, the master serves "
           "every connection itself (a benchmark baseline)");
+ABSL_FLAG(int, clients_per_worker, 1,
+          "clients one worker serves at once (1: one at a time; more: each "
+          "worker multiplexes up to that many from one poll)");
 ABSL_FLAG(std::string, keytab, "", "the server's keytab (gssx keygen)");
 ABSL_FLAG(std::string, trust, "", "trust file naming the clients");
 
@@ -41,11 +44,13 @@ int main(int argc, char** argv) {
   gssx::examples::PreforkOptions o;
   gssx::examples::ApplyServerFlags(&o);  // --listen --port_fd --stats_fd --verbose
   o.workers = absl::GetFlag(FLAGS_workers);
+  o.clients_per_worker = absl::GetFlag(FLAGS_clients_per_worker);
   o.keytab = absl::GetFlag(FLAGS_keytab);
   o.trust = absl::GetFlag(FLAGS_trust);
-  if (o.keytab.empty() || o.trust.empty() || o.workers < 0) {
+  if (o.keytab.empty() || o.trust.empty() || o.workers < 0 ||
+      o.clients_per_worker < 1) {
     std::fprintf(stderr, "prefork_server: --keytab and --trust are required, "
-                         "--workers must be >= 0 (--help)\n");
+                         "--workers must be >= 0, --clients_per_worker >= 1 (--help)\n");
     return 2;
   }
   gssx::examples::Log("master", "prefork_server version " GSSX_EXAMPLE_SERVER_VERSION);

@@ -62,6 +62,19 @@
 // worker's count of finished clients, and the master counts the clients
 // it delivered, so a worker is idle exactly when the two agree, in
 // whichever order the master reads an ack and a record.
+// Multiplexing (PoolOptions::clients_per_worker > 1, and a ServeRequestFn):
+// a worker polls its channel, its stop pipe and its clients together,
+// answers whichever request is ready and imports a handoff as soon as it
+// arrives; the master polls that worker's channel for the ack, gives each
+// new client to the worker with the fewest (one handoff in flight per
+// worker) and counts a worker as able to take one while it has fewer than
+// the limit. Nothing is queued behind a client. The counts work as above,
+// except that an import does not mean the clients before it ended: only
+// the worker's 'R' records say that. Stopped, the worker says 'B' and hands
+// every client back. Limits: a worker that dies loses all its clients; a
+// request, once begun, is read in full (ServeRequestFn blocks up to its
+// own timeout), so a client that sends half a request holds up the other
+// clients of its worker for that long.
 // SIGCHLD (HandleSignal) reaps; SIGUSR1 arms the fault drill (the next
 // handoff's worker is SIGSTOPped, the context sent, the worker SIGKILLed
 // before it can import: the master must reclaim it); SIGUSR2 asks one busy
@@ -103,6 +116,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <algorithm>
 #include <functional>
@@ -165,6 +179,14 @@ struct PoolOptions {
   // A handoff queued behind a busy worker's client for this long while
   // another worker is idle moves to the idle one.
   absl::Duration rebalance_after = absl::Milliseconds(20);
+  // Clients one worker serves at once. 1: a worker serves one client from
+  // its handoff to its end (ServeFn), and a next one may be queued behind
+  // it. More: a multiplexing worker — it polls its channel, its stop pipe
+  // and all its clients, answers whichever request is ready (ServeRequestFn)
+  // and imports a new client as soon as it arrives; the master gives each
+  // new client to the worker with the fewest. Its wake-ups are shared by
+  // its clients; a worker that crashes loses all of them.
+  int clients_per_worker = 1;
 };
 
 namespace internal {
@@ -174,7 +196,7 @@ struct WorkerProcess {
   pid_t pid = -1;  // -1: an empty slot (dead, to be replaced)
   std::unique_ptr<transport::Channel> channel;
   transport::UniqueFd control;  // the worker writes a byte when idle
-  bool idle = false;
+  bool idle = false;  // can take a client (multiplexing: has room)
   // Clients sent to it (not taken back) that it has not finished: 0 idle,
   // 1 serving, 2 serving with the next queued behind. Kept as
   // delivered - finished (+ 1 for a handoff in flight).
@@ -227,9 +249,18 @@ class WorkerPool {
   using Context = typename H::Context;
   using Job = PoolJob<Context>;
   using ServeFn = std::function<bool(Context& ctx, int client, int stop_fd)>;
+  // One request of a multiplexing worker's client (clients_per_worker > 1):
+  // OK to keep the connection; NotFound when the client closed it cleanly;
+  // any other error closes it.
+  using ServeRequestFn = std::function<absl::Status(Context& ctx, int client)>;
 
-  WorkerPool(PoolOptions options, ServeFn serve)
-      : options_(std::move(options)), serve_(std::move(serve)) {}
+  WorkerPool(PoolOptions options, ServeFn serve, ServeRequestFn serve_request = nullptr)
+      : options_(std::move(options)),
+        serve_(std::move(serve)),
+        serve_request_(std::move(serve_request)) {
+    if (!serve_request_) options_.clients_per_worker = 1;
+    options_.clients_per_worker = std::max(1, options_.clients_per_worker);
+  }
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
   ~WorkerPool() { Stop(); }
@@ -257,6 +288,12 @@ class WorkerPool {
     }
     return false;
   }
+  // Workers that can take a client now (tests).
+  size_t IdleWorkers() const {
+    size_t n = 0;
+    for (const auto& w : workers_) n += w.pid > 0 && w.idle ? 1 : 0;
+    return n;
+  }
   ServerStats& stats() { return stats_; }
   // The live workers' pids (logs, tests).
   std::vector<pid_t> pids() const {
@@ -275,8 +312,8 @@ class WorkerPool {
   void AppendPollFds(std::vector<struct pollfd>* fds) const {
     for (size_t i = 0; i < workers_.size(); ++i) {
       const auto& w = workers_[i];
-      const bool channel = w.pid > 0 && (!inflight_[i].delivery ||
-                                         inflight_[i].queued || w.stopping);
+      const bool channel = w.pid > 0 && (!inflight_[i].delivery || inflight_[i].queued ||
+                                         w.stopping || multiplexing());
       fds->push_back({w.pid > 0 ? w.control.get() : -1, POLLIN, 0});
       fds->push_back({channel ? w.channel->fd() : -1, POLLIN, 0});
     }
@@ -312,6 +349,11 @@ class WorkerPool {
         ssize_t n = ::recv(w.control.get(), b, sizeof b, MSG_DONTWAIT);
         if (n > 0) Heard(i, absl::string_view(b, static_cast<size_t>(n)));
         closed = n == 0;
+      }
+      // A multiplexing worker's ack (it imports at once and says nothing).
+      if (w.pid > 0 && inflight_[i].delivery && multiplexing() &&
+          (mine[2 * i + 1].revents & (POLLIN | POLLHUP | POLLERR))) {
+        Collect(i);
       }
       // The ack of a handoff queued behind a client: that client has ended.
       if (w.pid > 0 && inflight_[i].delivery && inflight_[i].queued &&
@@ -392,7 +434,7 @@ class WorkerPool {
         InFlight& f = inflight_[i];
         f.item = std::move(item);
         f.delivery.emplace(std::move(*d));
-        f.queued = w.assigned > 0;
+        f.queued = !multiplexing() && w.assigned > 0;
         f.queued_since = t1;
         f.deadline = f.queued ? absl::InfiniteFuture() : t1 + options_.ack_timeout;
         Recount(i);
@@ -553,16 +595,26 @@ class WorkerPool {
     absl::Time queued_since;
   };
 
+  bool multiplexing() const { return options_.clients_per_worker > 1; }
+
+  // A worker that can take a client now: the first idle one; multiplexing,
+  // the one with the fewest clients among those with room and no handoff
+  // in flight.
   size_t NextIdle() const {
+    size_t best = kNone;
     for (size_t i = 0; i < workers_.size(); ++i) {
-      if (workers_[i].pid > 0 && workers_[i].idle) return i;
+      const internal::WorkerProcess& w = workers_[i];
+      if (w.pid <= 0 || !w.idle || inflight_[i].delivery) continue;
+      if (!multiplexing()) return i;
+      if (best == kNone || w.assigned < workers_[best].assigned) best = i;
     }
-    return kNone;
+    return best;
   }
 
   // A worker serving one client, with nothing queued behind it and its
   // last answer in (read now if it is there: one recvmsg).
   size_t NextToQueueBehind() {
+    if (multiplexing()) return kNone;  // it has room, or it is full
     for (size_t i = 0; i < workers_.size(); ++i) {
       internal::WorkerProcess& w = workers_[i];
       if (w.pid <= 0 || w.stopping || w.unanswered || w.assigned != 1) continue;
@@ -581,7 +633,8 @@ class WorkerPool {
     const int held =
         std::max(0, static_cast<int>(static_cast<int32_t>(w.delivered - w.finished)));
     w.assigned = held + (in_flight ? 1 : 0);
-    w.idle = w.pid > 0 && w.assigned == 0 && !w.stopping && !w.unanswered;
+    w.idle = w.pid > 0 && w.assigned < options_.clients_per_worker && !w.stopping &&
+             !w.unanswered;
   }
 
   // The worker has finished `done` clients (said, or shown by an ack).
@@ -686,11 +739,11 @@ class WorkerPool {
     }
   }
 
-  // Worker i imported a handoff: it had finished every client before it
-  // (a worker imports only between clients).
+  // Worker i imported a handoff. One client at a time, it had finished
+  // every client before it (it imports only between clients).
   void Imported(size_t i) {
     internal::WorkerProcess& w = workers_[i];
-    Finished(i, w.delivered);
+    if (!multiplexing()) Finished(i, w.delivered);
     ++w.delivered;
     Recount(i);
   }
@@ -804,6 +857,7 @@ class WorkerPool {
   int WorkerMain(transport::Channel channel, transport::UniqueFd control) {
     const int stop = internal::WorkerSignals();
     if (stop < 0) return 1;
+    if (multiplexing()) return MultiplexingWorkerMain(channel, control.get(), stop);
     uint32_t done = 0;  // clients finished; every record says it
     if (!internal::SayReady(control.get(), 'R', done)) return 0;  // master gone
     bool look = false;  // a client has just ended: a handoff may be queued
@@ -851,8 +905,94 @@ class WorkerPool {
     }
   }
 
+  // In a multiplexing worker: one poll over its channel, its stop pipe and
+  // its clients; a ready request is answered (ServeRequestFn), a handoff
+  // imported at once (its ack is all the master hears of it), a finished
+  // client reported with 'R' and the new count. Stopped (SIGTERM), it says
+  // 'B' and hands every client back, one handoff each, between requests.
+  // Exit code.
+  int MultiplexingWorkerMain(transport::Channel& channel, int control, int stop) {
+    uint32_t done = 0;  // clients finished; every record says it
+    if (!internal::SayReady(control, 'R', done)) return 0;  // master gone
+    std::vector<Job> clients;
+    std::vector<struct pollfd> p;
+    for (;;) {
+      p.clear();
+      p.push_back({channel.fd(), POLLIN, 0});
+      p.push_back({stop, POLLIN, 0});
+      for (const Job& c : clients) p.push_back({c.fd.get(), POLLIN, 0});
+      // A handoff the channel read while it waited for a hand-back's ack
+      // does not show in poll.
+      if (::poll(p.data(), p.size(), channel.HasQueuedHandoff() ? 0 : -1) < 0) {
+        if (errno == EINTR) continue;
+        Log("worker", absl::StrCat("poll: ", std::strerror(errno)));
+        return 1;
+      }
+      if (p[1].revents & POLLIN) return HandBackAll(channel, control, done, clients);
+      size_t kept = 0;
+      uint32_t ended = 0;
+      for (size_t i = 0; i < clients.size(); ++i) {
+        bool keep = true;
+        if (p[2 + i].revents != 0) {
+          absl::Status s = serve_request_(clients[i].ctx, clients[i].fd.get());
+          if (!s.ok()) {
+            if (!absl::IsNotFound(s)) {
+              Log("worker", absl::StrCat("closing a connection: ", transport::StatusText(s)));
+            }
+            keep = false;
+            ++ended;
+          }
+        }
+        if (keep && kept != i) clients[kept] = std::move(clients[i]);
+        if (keep) ++kept;
+      }
+      clients.resize(kept);  // closes the ended connections
+      if (ended > 0) {
+        done += ended;
+        if (!internal::SayReady(control, 'R', done)) return 0;
+      }
+      if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)) && !channel.HasQueuedHandoff()) {
+        continue;
+      }
+      absl::StatusOr<Job> job = H::Receive(channel, absl::ZeroDuration());
+      if (job.ok()) {
+        if (options_.verbose) Log("worker", "imported a context and its client socket");
+        clients.push_back(std::move(*job));
+        continue;
+      }
+      if (transport::IsError(job.status(), transport::ErrorKind::kTimeout)) continue;
+      if (transport::IsError(job.status(), transport::ErrorKind::kPeerClosed)) return 0;
+      if (transport::IsError(job.status(), transport::ErrorKind::kOs)) {
+        Log("worker", absl::StrCat("channel: ", transport::StatusText(job.status())));
+        return 1;
+      }
+      Log("worker", absl::StrCat("handoff refused: ", transport::StatusText(job.status())));
+      if (!internal::SayReady(control, 'X', done)) return 0;
+    }
+  }
+
+  // 'B' first (the master then reads this channel), then each client
+  // back through the channel. Exit code.
+  int HandBackAll(transport::Channel& channel, int control, uint32_t done,
+                  std::vector<Job>& clients) {
+    (void)internal::SayReady(control, 'B', done);
+    size_t back = 0;
+    for (Job& c : clients) {
+      absl::Status s = H::Send(channel, c.ctx, c.fd.get(), transport::DeliverOptions());
+      if (s.ok()) {
+        ++back;
+      } else {
+        Log("worker", absl::StrCat("stopping: hand-back failed: ", transport::StatusText(s)));
+      }
+    }
+    Log("worker", absl::StrCat("stopping: handed ", back, " of ", clients.size(),
+                               " connections back"));
+    return 0;
+  }
+
   PoolOptions options_;
   ServeFn serve_;
+  ServeRequestFn serve_request_;
   std::vector<internal::WorkerProcess> workers_;
   std::vector<InFlight> inflight_;  // one per worker slot
   std::deque<Queued> queue_;

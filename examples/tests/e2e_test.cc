@@ -163,6 +163,33 @@ TEST_F(ExamplesTest, PreforkBusyWorkerHandsConnectionBack) {
   EXPECT_EQ(e.Stat("failures"), 0) << e.stats_line;
 }
 
+// Multiplexing workers: 2 workers of up to 4 clients each serve 6
+// concurrent clients (more than the workers), every reply verified; a
+// busy worker told to stop (SIGUSR2) mid-connection hands back every
+// client it holds, and each carries on with another worker.
+TEST_F(ExamplesTest, PreforkMultiplexingWorkersServeSeveralClientsEach) {
+  ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<ServerProcess> server,
+      StartServer("prefork_server", {"--workers=2", "--clients_per_worker=4"}));
+  ExpectAllServed(RunLoad(*client_cred_, Client(*server), /*threads=*/6,
+                          /*per_thread=*/3));
+  ClientOptions c = Client(*server);
+  bool handed_back = false;
+  c.before_request = [&](int i) {
+    if (i != 3) return;
+    server->Signal(SIGUSR2);
+    handed_back = server->WaitForLog("handed a connection back", kWait);
+  };
+  int ok = 0;
+  EXPECT_OK(RunClientConnection(*client_cred_, c, &ok));
+  EXPECT_EQ(ok, 10);
+  EXPECT_TRUE(handed_back);
+  ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
+  ExpectCleanExit(e, {{"connections", 19}, {"failures", 0}, {"reclaims", 0}});
+  EXPECT_GE(e.Stat("handbacks"), 1) << e.stats_line;
+  EXPECT_EQ(e.Stat("handoffs"), 19 + e.Stat("handbacks")) << e.stats_line;
+}
+
 // The no-handoff baseline of the benchmark: same protocol, same checks.
 TEST_F(ExamplesTest, PreforkWithoutWorkersServesInTheMaster) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,

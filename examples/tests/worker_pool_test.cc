@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include <deque>
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -456,6 +458,165 @@ TEST_F(WorkerPoolTest, QueuedHandoffIsTakenAtOnceAndTheWorkerIsIdleAfter) {
   EXPECT_EQ(pool.stats().rebalanced, 0);
   EXPECT_EQ(pool.stats().failures, 0);
   EXPECT_EQ(pool.stats().worker_deaths, 0);
+}
+
+// A multiplexing worker's request: answers "<pid>:<text>:<what the
+// client sent>"; NotFound when the client has closed.
+absl::Status AnswerRequest(Note& note, int client) {
+  char buf[64];
+  const ssize_t n = ::read(client, buf, sizeof buf);
+  if (n == 0) return absl::NotFoundError("closed");
+  if (n < 0) return absl::InternalError("read");
+  const std::string reply =
+      absl::StrCat(::getpid(), ":", note.text, ":", std::string(buf, static_cast<size_t>(n)));
+  if (::write(client, reply.data(), reply.size()) != static_cast<ssize_t>(reply.size())) {
+    return absl::InternalError("write");
+  }
+  return absl::OkStatus();
+}
+
+bool NotCalled(Note&, int, int) {
+  ADD_FAILURE() << "a multiplexing pool ran the one-client main";
+  return true;
+}
+
+class MultiplexingPoolTest : public WorkerPoolTest {
+ protected:
+  // Runs the master's loop until `until` (at most ~5 s).
+  static bool Pump(WorkerPool<NoteHandoff>& pool, const std::function<bool()>& until) {
+    for (int i = 0; i < 250 && !until(); ++i) {
+      pool.Dispatch();
+      std::vector<struct pollfd> fds;
+      pool.AppendPollFds(&fds);
+      ::poll(fds.data(), fds.size(), pool.PollTimeoutMs(20));
+      pool.HandleEvents(fds);
+      pool.HandleSignal(SIGCHLD);
+    }
+    return until();
+  }
+  // Sends `request` on `client` and returns the answer.
+  std::string Ask(WorkerPool<NoteHandoff>& pool, int client, const std::string& request) {
+    EXPECT_EQ(::write(client, request.data(), request.size()),
+              static_cast<ssize_t>(request.size()));
+    return AwaitAnswer(pool, client);
+  }
+};
+
+// One worker holds three clients at once and answers each of them, in
+// whatever order they ask; a fourth waits in the master's queue until one
+// of the three ends, then goes to the same worker.
+TEST_F(MultiplexingPoolTest, OneWorkerServesSeveralClientsAtOnce) {
+  WorkerPool<NoteHandoff> pool({.workers = 1, .clients_per_worker = 3}, NotCalled,
+                               AnswerRequest);
+  ASSERT_OK(pool.Start());
+  const pid_t worker = pool.pids().at(0);
+  UniqueFd a = Submit(pool, "A");
+  UniqueFd b = Submit(pool, "B");
+  UniqueFd c = Submit(pool, "C");
+  ASSERT_TRUE(Pump(pool, [&] { return pool.stats().handoffs == 3; }));
+  EXPECT_EQ(Ask(pool, c.get(), "1"), absl::StrCat(worker, ":C:1"));
+  EXPECT_EQ(Ask(pool, a.get(), "2"), absl::StrCat(worker, ":A:2"));
+  EXPECT_EQ(Ask(pool, b.get(), "3"), absl::StrCat(worker, ":B:3"));
+  EXPECT_EQ(Ask(pool, a.get(), "4"), absl::StrCat(worker, ":A:4"));
+  UniqueFd d = Submit(pool, "D");
+  EXPECT_FALSE(Pump(pool, [&] { return pool.queued() == 0; })) << "a 4th client in a worker of 3";
+  b.Reset();  // B ends: the worker says so, and D goes to it
+  ASSERT_TRUE(Pump(pool, [&] { return pool.stats().handoffs == 4; }));
+  EXPECT_EQ(Ask(pool, d.get(), "5"), absl::StrCat(worker, ":D:5"));
+  EXPECT_EQ(Ask(pool, c.get(), "6"), absl::StrCat(worker, ":C:6"));
+  a.Reset();
+  c.Reset();
+  d.Reset();
+  pool.Stop();
+  EXPECT_EQ(pool.stats().handoffs, 4);
+  EXPECT_EQ(pool.stats().reclaims, 0);
+  EXPECT_EQ(pool.stats().failures, 0);
+  EXPECT_EQ(pool.stats().worker_deaths, 0);
+}
+
+// New clients go to the worker with the fewest, among those free to take
+// one at once (no handoff of theirs in flight).
+TEST_F(MultiplexingPoolTest, ClientsAreSpreadOverTheWorkers) {
+  WorkerPool<NoteHandoff> pool({.workers = 2, .clients_per_worker = 4}, NotCalled,
+                               AnswerRequest);
+  ASSERT_OK(pool.Start());
+  // Both workers' first "ready" in: each can take a client.
+  ASSERT_TRUE(Pump(pool, [&] { return pool.IdleWorkers() == 2; }));
+  std::vector<UniqueFd> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(Submit(pool, absl::StrCat("n", i)));
+  ASSERT_TRUE(Pump(pool, [&] { return pool.stats().handoffs == 4; }));
+  std::map<pid_t, int> per_worker;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    const std::string answer = Ask(pool, clients[i].get(), "x");
+    EXPECT_EQ(answer.substr(answer.find(':')), absl::StrCat(":n", i, ":x"));
+    ++per_worker[PidOf(answer.substr(0, answer.rfind(':')))];
+  }
+  // Both took some: a worker whose ack is still out is skipped (the
+  // master never waits for one), so the split may be 3 + 1, never 4 + 0
+  // while the other is free.
+  EXPECT_EQ(per_worker.size(), 2u);
+  clients.clear();
+  pool.Stop();
+  EXPECT_EQ(pool.stats().failures, 0);
+}
+
+// A live upgrade collects every client of a multiplexing worker: it hands
+// them all back (between requests) and exits; none is lost or kept.
+TEST_F(MultiplexingPoolTest, UpgradeCollectsEveryClientOfAWorker) {
+  WorkerPool<NoteHandoff> pool({.workers = 1, .clients_per_worker = 4}, NotCalled,
+                               AnswerRequest);
+  ASSERT_OK(pool.Start());
+  UniqueFd a = Submit(pool, "A");
+  UniqueFd b = Submit(pool, "B");
+  UniqueFd c = Submit(pool, "C");
+  ASSERT_TRUE(Pump(pool, [&] { return pool.stats().handoffs == 3; }));
+  ASSERT_FALSE(Ask(pool, b.get(), "1").empty());
+  bool complete = false;
+  std::deque<PoolJob<Note>> jobs = pool.CollectForUpgrade(absl::Seconds(10), &complete);
+  EXPECT_TRUE(complete);
+  std::vector<std::string> texts;
+  for (const auto& j : jobs) {
+    texts.push_back(j.ctx.text);
+    EXPECT_TRUE(j.fd.valid());
+  }
+  std::sort(texts.begin(), texts.end());
+  EXPECT_EQ(texts, (std::vector<std::string>{"A", "B", "C"}));
+  EXPECT_EQ(pool.stats().handbacks, 3);
+  EXPECT_TRUE(pool.pids().empty());
+  // Served again by a new worker after a failed upgrade: the contexts and
+  // sockets came back whole.
+  for (auto& j : jobs) pool.Submit(std::move(j));
+  ASSERT_TRUE(Pump(pool, [&] { return pool.stats().handoffs == 6; }));
+  const std::string again = Ask(pool, a.get(), "2");
+  EXPECT_EQ(again.substr(again.find(':')), ":A:2");
+  a.Reset();
+  b.Reset();
+  c.Reset();
+  pool.Stop();
+  EXPECT_EQ(pool.stats().failures, 0);
+}
+
+// A killed multiplexing worker is replaced; the clients it held are gone
+// with it (their sockets closed), new ones are served by its successor.
+TEST_F(MultiplexingPoolTest, KilledWorkerIsReplaced) {
+  WorkerPool<NoteHandoff> pool({.workers = 1, .clients_per_worker = 2}, NotCalled,
+                               AnswerRequest);
+  ASSERT_OK(pool.Start());
+  const pid_t first = pool.pids().at(0);
+  UniqueFd a = Submit(pool, "A");
+  UniqueFd b = Submit(pool, "B");
+  ASSERT_TRUE(Pump(pool, [&] { return pool.stats().handoffs == 2; }));
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(Pump(pool, [&] {
+    return pool.stats().worker_deaths == 1 && pool.pids().size() == 1;
+  }));
+  EXPECT_EQ(ReadAnswer(a.get()), "");  // closed: the worker held the only copy
+  UniqueFd c = Submit(pool, "C");
+  const std::string answer = Ask(pool, c.get(), "1");
+  EXPECT_EQ(answer, absl::StrCat(pool.pids().at(0), ":C:1"));
+  EXPECT_NE(pool.pids().at(0), first);
+  pool.Stop();
+  EXPECT_EQ(pool.stats().failures, 0);
 }
 
 }  // namespace

@@ -60,9 +60,10 @@ absl::StatusOr<SecretBuffer> ReclaimWithin(Handoff handoff,
   handoff.DetachFromChannel();
   auto job = std::make_shared<ReclaimJob>();
   auto shared = std::make_shared<Handoff>(std::move(handoff));
+  std::thread helper;
   try {
     running_reclaims.fetch_add(1);
-    std::thread([job, shared]() mutable {
+    helper = std::thread([job, shared]() mutable {
       absl::StatusOr<SecretBuffer> back = ReclaimWithRetries(*shared);
       // The memfd copy and the key go before the caller hears (with its
       // reference dropped below, this is the last one).
@@ -72,24 +73,35 @@ absl::StatusOr<SecretBuffer> ReclaimWithin(Handoff handoff,
       job->result = std::move(back);
       job->done = true;
       job->cv.notify_all();
-    }).detach();
+    });
   } catch (const std::system_error&) {
     // No thread to be had (EAGAIN): the loop waits, as it always did.
     running_reclaims.fetch_sub(1);
     return ReclaimWithRetries(*shared);
   }
   shared.reset();
-  std::unique_lock<std::mutex> lock(job->mu);
-  if (!job->cv.wait_for(lock, absl::ToChronoNanoseconds(bound),
-                        [&job] { return job->done; })) {
-    return MakeError(
-        ErrorKind::kTimeout,
-        absl::StrCat("reclaim still blocked in the kernel after ",
-                     absl::FormatDuration(bound),
-                     " (a peer stalling a write to the token memfd?); it "
-                     "goes on in the background: the token is imported at "
-                     "most once, possibly never"));
+  {
+    std::unique_lock<std::mutex> lock(job->mu);
+    if (!job->cv.wait_for(lock, absl::ToChronoNanoseconds(bound),
+                          [&job] { return job->done; })) {
+      helper.detach();  // stuck in the kernel: it finishes on its own
+      return MakeError(
+          ErrorKind::kTimeout,
+          absl::StrCat("reclaim still blocked in the kernel after ",
+                       absl::FormatDuration(bound),
+                       " (a peer stalling a write to the token memfd?); it "
+                       "goes on in the background: the token is imported at "
+                       "most once, possibly never"));
+    }
   }
+  // It has answered; what is left is its exit (dropping `job`, the
+  // thread's own teardown: under ASan, giving its allocator cache back
+  // under the allocator's locks). Joined, so that the caller is
+  // single-threaded again when this returns: a caller that forks next
+  // (the worker pool replaces a dead worker right after taking its
+  // handoff back) must not fork while the helper holds such a lock — the
+  // child would inherit it locked and block on it for ever.
+  helper.join();
   return std::move(job->result);
 }
 

@@ -80,6 +80,8 @@ using RestoreFn = std::function<absl::Status(const SecretBuffer& token)>;
 // once still holds: whichever of the helper's latch and an importer's
 // comes first wins, so the token is imported at most once — and may be
 // lost to both sides. If no thread can be started, reclaims inline.
+// A helper that answered in time has exited when this returns (joined):
+// the caller may fork (only a timed-out one outlives the call).
 absl::StatusOr<SecretBuffer> ReclaimWithin(Handoff handoff,
                                            absl::Duration bound);
 

@@ -251,10 +251,7 @@ class Master {
     Log("master", absl::StrCat("upgrade failed (", transport::StatusText(u.report.status),
                                "): ", u.report.returned.size(), " sessions returned, ",
                                kept, " sessions kept; serving on"));
-    if (u.successor > 0) {  // it owns nothing
-      ::kill(u.successor, SIGKILL);
-      ::waitpid(u.successor, nullptr, 0);
-    }
+    ReapFailedSuccessor(u.successor);  // it owns nothing
     Adopt(std::move(clients));
     return false;
   }

@@ -3,8 +3,10 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -144,6 +146,18 @@ absl::StatusOr<transport::UpgradeBatch> ReceiveUpgrade(
 
 void LogLostSession(const absl::Status& why) {
   Log("master", absl::StrCat("upgrade: a session lost: ", transport::StatusText(why)));
+}
+
+void ReapFailedSuccessor(pid_t pid) {
+  if (pid <= 0) return;
+  const absl::Time deadline = absl::Now() + absl::Seconds(2);
+  while (absl::Now() < deadline) {
+    const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
+    if (r == pid || (r < 0 && errno != EINTR)) return;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
 }
 
 }  // namespace gssx::examples

@@ -87,6 +87,13 @@ UpgradeOutcome UpgradeToNewBinary(
     const transport::UpgradeHello& self, int listener, size_t n,
     const std::function<absl::Status(transport::UpgradeSource&, size_t i)>& offer);
 
+// Old master, after an upgrade that did not commit: the new binary owns
+// nothing and its channel is closed, so it exits by itself (refused, or
+// its peer gone). It gets 2 s to, so that what runs at its exit (a
+// sanitizer's leak check, with a helper process of its own) is not cut off
+// and orphaned; then SIGKILL. Reaps it. A no-op for pid <= 0.
+void ReapFailedSuccessor(pid_t pid);
+
 // Old master: hands `listener` and `clients` to a new copy of this binary.
 // On kCommitted the clients are the new master's (`clients` holds empty
 // contexts; destroying it closes this process's copies of the sockets).

@@ -244,25 +244,8 @@ class Master {
     Log("master", absl::StrCat("upgrade failed (", gssx::StatusText(u.report.status),
                                "): ", u.report.returned.size(),
                                " sessions returned; serving on"));
-    KillSuccessor(u.successor);
+    ReapFailedSuccessor(u.successor);
     Adopt(std::move(clients));
-  }
-
-  // A new binary that did not commit owns nothing. Its channel is closed
-  // by now, so it exits by itself (refused, or its peer gone): it gets a
-  // moment to, so that what runs at its exit (a sanitizer's leak check,
-  // with a helper process of its own) is not cut off and orphaned; then
-  // SIGKILL.
-  static void KillSuccessor(pid_t pid) {
-    if (pid <= 0) return;
-    const absl::Time deadline = absl::Now() + absl::Seconds(2);
-    while (absl::Now() < deadline) {
-      const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
-      if (r == pid || (r < 0 && errno != EINTR)) return;
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
   }
 
  public:

@@ -282,13 +282,8 @@ class WorkerPool {
   // Queues a client for the next idle worker (Dispatch).
   void Submit(Job job) { queue_.push_back({std::move(job)}); }
   size_t queued() const { return queue_.size(); }
-  bool HasIdle() const {
-    for (const auto& w : workers_) {
-      if (w.pid > 0 && w.idle) return true;
-    }
-    return false;
-  }
-  // Workers that can take a client now (tests).
+  bool HasIdle() const { return IdleWorkers() > 0; }
+  // Workers that can take a client now.
   size_t IdleWorkers() const {
     size_t n = 0;
     for (const auto& w : workers_) n += w.pid > 0 && w.idle ? 1 : 0;

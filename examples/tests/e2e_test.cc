@@ -91,6 +91,23 @@ class ExamplesTest : public GssxServerTest {
     c.requests = 10;
     return c;
   }
+
+  // One connection of 10 requests; before request 3 the server gets
+  // SIGUSR2 (a busy worker hands its connections back) and the client
+  // waits until the master has logged the hand-back. All 10 must succeed.
+  void RunClientHandedBackBeforeRequest3(ServerProcess& server) {
+    ClientOptions c = Client(server);
+    bool handed_back = false;
+    c.before_request = [&](int i) {
+      if (i != 3) return;
+      server.Signal(SIGUSR2);
+      handed_back = server.WaitForLog("handed a connection back", kWait);
+    };
+    int ok = 0;
+    EXPECT_OK(RunClientConnection(*client_cred_, c, &ok));
+    EXPECT_EQ(ok, 10);
+    EXPECT_TRUE(handed_back);
+  }
 };
 
 // ------------------------------------------------------------- prefork
@@ -145,17 +162,7 @@ TEST_F(ExamplesTest, PreforkBusyWorkerHandsConnectionBack) {
   // One worker: the busy one is certainly ours.
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<ServerProcess> server,
                        StartServer("prefork_server", {"--workers=1"}));
-  ClientOptions c = Client(*server);
-  bool handed_back = false;
-  c.before_request = [&](int i) {
-    if (i != 3) return;
-    server->Signal(SIGUSR2);
-    handed_back = server->WaitForLog("handed a connection back", kWait);
-  };
-  int ok = 0;
-  EXPECT_OK(RunClientConnection(*client_cred_, c, &ok));
-  EXPECT_EQ(ok, 10);
-  EXPECT_TRUE(handed_back);
+  RunClientHandedBackBeforeRequest3(*server);
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
   EXPECT_EQ(e.code, 0);
   EXPECT_GE(e.Stat("handbacks"), 1) << e.stats_line;
@@ -173,17 +180,7 @@ TEST_F(ExamplesTest, PreforkMultiplexingWorkersServeSeveralClientsEach) {
       StartServer("prefork_server", {"--workers=2", "--clients_per_worker=4"}));
   ExpectAllServed(RunLoad(*client_cred_, Client(*server), /*threads=*/6,
                           /*per_thread=*/3));
-  ClientOptions c = Client(*server);
-  bool handed_back = false;
-  c.before_request = [&](int i) {
-    if (i != 3) return;
-    server->Signal(SIGUSR2);
-    handed_back = server->WaitForLog("handed a connection back", kWait);
-  };
-  int ok = 0;
-  EXPECT_OK(RunClientConnection(*client_cred_, c, &ok));
-  EXPECT_EQ(ok, 10);
-  EXPECT_TRUE(handed_back);
+  RunClientHandedBackBeforeRequest3(*server);
   ASSERT_OK_AND_ASSIGN(ServerExit e, server->Stop());
   ExpectCleanExit(e, {{"connections", 19}, {"failures", 0}, {"reclaims", 0}});
   EXPECT_GE(e.Stat("handbacks"), 1) << e.stats_line;
